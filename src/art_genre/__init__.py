@@ -1,0 +1,4 @@
+"""art genre
+"""
+
+__version__ = "0.1"

@@ -1,0 +1,5 @@
+"""Project datasets, for the few inputs no kedro-datasets class covers as they are."""
+
+from .optional_csv_dataset import OptionalCSVDataset
+
+__all__ = ["OptionalCSVDataset"]

@@ -1,0 +1,24 @@
+"""Project pipelines."""
+
+from __future__ import annotations
+
+from kedro.framework.project import find_pipelines
+from kedro.pipeline import Pipeline
+
+# Pipelines that are run on request only, never as part of the default training flow.
+ON_REQUEST = ("predict",)
+
+
+def register_pipelines() -> dict[str, Pipeline]:
+    """Register every pipeline under its folder's name, and the default flow.
+
+    Returns:
+        ``data_processing``, ``feature_engineering``, ``snn``, ``bnn``, ``adam``,
+        ``reporting``, ``predict`` (as far as present), and ``__default__``: the whole
+        training and reporting flow (everything but ``predict``).
+    """
+    pipelines = find_pipelines(raise_errors=True)
+    pipelines["__default__"] = sum(
+        (p for name, p in pipelines.items() if name not in ON_REQUEST), Pipeline([])
+    )
+    return pipelines

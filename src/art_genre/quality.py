@@ -1,0 +1,83 @@
+"""Data-quality bookkeeping shared by every pipeline.
+
+Every input the pipelines cannot use is either *skipped and listed* (one log line and one
+row ``(file, reason)`` in a data-quality table) or *fatal* (a :class:`BadInputError` naming
+the file), as chosen by the ``on_bad_input`` parameter. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+QUALITY_COLUMNS = ["stage", "file", "reason"]
+
+OnBadInput = Literal["skip", "fail"]
+
+
+class BadInputError(ValueError):
+    """An input file or row cannot be used and the run was asked to fail on bad input."""
+
+
+def describe_error(error: BaseException) -> str:
+    """``"Type: message"`` of the root cause of an error.
+
+    Kedro wraps a dataset's failure in a ``DatasetError`` whose message repeats the whole
+    dataset description; the user needs Pillow's (or the parser's) own words.
+    """
+    while error.__cause__ is not None:
+        error = error.__cause__
+    message = " ".join(str(error).split()) or "no message"
+    return f"{type(error).__name__}: {message}"
+
+
+@dataclass
+class IssueLog:
+    """Collects bad inputs of one pipeline stage.
+
+    Attributes:
+        stage: Short name of the stage that found the problems (e.g. ``"scan"``).
+        on_bad_input: ``"skip"`` to list and continue, ``"fail"`` to raise at the first one.
+        rows: The issues found so far, as ``(stage, file, reason)`` tuples.
+    """
+
+    stage: str
+    on_bad_input: OnBadInput = "skip"
+    rows: list[tuple[str, str, str]] = field(default_factory=list)
+    logger: logging.Logger = field(
+        default_factory=lambda: logging.getLogger("art_genre.quality")
+    )
+
+    def __post_init__(self) -> None:
+        if self.on_bad_input not in ("skip", "fail"):
+            raise ValueError(
+                f"on_bad_input must be 'skip' or 'fail', got {self.on_bad_input!r}"
+            )
+
+    def add(self, file: str, reason: str) -> None:
+        """Record one bad input: raise in ``fail`` mode, log and list it in ``skip`` mode.
+
+        Args:
+            file: The file (or ``file:row``) the problem is about.
+            reason: What is wrong, in words a user can act on.
+
+        Raises:
+            BadInputError: When ``on_bad_input`` is ``"fail"``.
+        """
+        if self.on_bad_input == "fail":
+            raise BadInputError(
+                f"{file}: {reason} (set on_bad_input: skip to list such inputs in the "
+                "data-quality report and go on)"
+            )
+        self.logger.warning("Skipped %s: %s", file, reason)
+        self.rows.append((self.stage, file, reason))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The issues as a table with the columns ``stage``, ``file``, ``reason``."""
+        return pd.DataFrame(self.rows, columns=QUALITY_COLUMNS)
+
+    def __len__(self) -> int:
+        return len(self.rows)
