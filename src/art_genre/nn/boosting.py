@@ -1,0 +1,418 @@
+"""Ensembles of MLPs: real gradient boosting and the study's residual scheme.
+
+Two algorithms share :class:`BoostedEnsemble` (``Y`` is ``n x K`` binary,
+``h_m`` is the m-th network, trained with :func:`art_genre.nn.training.fit`).
+
+``variant="gradient"`` — gradient boosting in logit space (the default)::
+
+    F_0(x)  = log(p_k / (1 - p_k))          p_k = train base rate of genre k,
+                                            clipped to [prior_clip, 1 - prior_clip]
+    for m = 1 .. n_stages:
+        train a fresh h_m to minimise  BCE(Y, sigmoid(F_{m-1}(X) + h_m(X)))
+            (fit(..., offset=F_{m-1}(X)); the gradient with respect to h_m's
+            output is p - Y, i.e. h_m follows the current residual Y - p)
+        F_m = F_{m-1} + shrinkage * h_m
+        r_m = ||Y - sigmoid(F_m(X))||   (Frobenius; per-genre column norms kept)
+        stop if the ensemble training loss rose (the stage is then dropped),
+        if r_m < residual_threshold, or if r_m > (1 - tol) * r_{m-1}
+    predict_proba(x) = sigmoid(F_0 + shrinkage * sum_m h_m(x))
+
+Because BCE is convex in the logits, with ``0 < shrinkage <= 1`` a stage that
+lowered its own objective also lowers the ensemble's training loss; a stage
+that did not is recorded (``kept=False``) but left out of the ensemble.  If
+even the first stage is dropped, the ensemble predicts the prior ``F_0``.
+
+``variant="study"`` — the student study's procedure, reproduced as is::
+
+    R = Y
+    for m = 1 .. n_stages:
+        train a fresh h_m on (X, R) with sigmoid + BCE (R leaves [0, 1] after
+            the first stage, so this is not boosting in any standard sense)
+        R = R - sigmoid(h_m(X))
+        norms = per-genre column L2 norms of R
+        stop if every norm < residual_threshold
+        R = R / norms                           (per genre)
+    predict_proba(x) = mean_m sigmoid(h_m(x))
+
+With validation data the study variant transforms ``Y_val`` the same way
+(subtracting each model's output and dividing by the *training* norms), so
+early stopping inside a stage sees targets on the same scale.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from art_genre.nn.losses import bce_from_proba, bce_with_logits, sigmoid
+from art_genre.nn.network import MLP
+from art_genre.nn.optimizers import Optimizer
+from art_genre.nn.training import History, fit
+
+__all__ = ["VARIANTS", "BoostedEnsemble", "StageRecord"]
+
+logger = logging.getLogger(__name__)
+
+VARIANTS = ("gradient", "study")
+
+
+@dataclass
+class StageRecord:
+    """Ensemble state after one stage.
+
+    Attributes:
+        stage: 1-based stage number.
+        residual_norm: Frobenius norm of the training residual after the stage
+            (``Y - sigmoid(F_m)`` for ``"gradient"``; the study's ``R`` before
+            normalisation for ``"study"``).
+        residual_norm_per_genre: Column norms of that residual.
+        train_loss: BCE of the whole ensemble (stages 1..m) on the training
+            data (with ``pos_weight`` if given).
+        val_loss: Same on the validation data, or ``None``.
+        kept: ``False`` when the stage raised the training loss and was
+            dropped (``"gradient"`` only).
+    """
+
+    stage: int
+    residual_norm: float
+    residual_norm_per_genre: np.ndarray
+    train_loss: float
+    val_loss: float | None
+    kept: bool = True
+
+
+@dataclass
+class BoostedEnsemble:
+    """An additive ensemble of :class:`~art_genre.nn.network.MLP` (see module doc).
+
+    Args:
+        n_stages: Maximum number of networks (>= 1).
+        shrinkage: Weight of each network in logit space, in ``(0, 1]``
+            (``"gradient"`` only).
+        variant: ``"gradient"`` or ``"study"``.
+        residual_threshold: Stop when the residual norm (``"gradient"``: the
+            Frobenius norm; ``"study"``: every per-genre norm) is below it.
+        tol: Relative improvement of the residual norm below which
+            ``"gradient"`` stops (>= 0).
+        prior_clip: Clip of the base rates used for ``F_0``, in ``(0, 0.5)``.
+
+    Raises:
+        ValueError: If an argument is out of range (the message names it).
+
+    Attributes:
+        models: The trained networks, in stage order.
+        prior_logits: ``F_0`` per genre (zeros for ``"study"``).
+        stages: One :class:`StageRecord` per trained stage.
+        initial_residual_norm: Residual norm before the first stage.
+    """
+
+    n_stages: int = 5
+    shrinkage: float = 0.5
+    variant: str = "gradient"
+    residual_threshold: float = 1e-3
+    tol: float = 1e-3
+    prior_clip: float = 1e-4
+    models: list[MLP] = field(default_factory=list, init=False)
+    prior_logits: np.ndarray | None = field(default=None, init=False)
+    stages: list[StageRecord] = field(default_factory=list, init=False)
+    initial_residual_norm: float | None = field(default=None, init=False)
+    histories: list[History] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        if (
+            isinstance(self.n_stages, bool)
+            or not isinstance(self.n_stages, int | np.integer)
+            or self.n_stages < 1
+        ):
+            raise ValueError(
+                f"n_stages must be a positive integer, got {self.n_stages!r}"
+            )
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
+        if not 0 < self.shrinkage <= 1:
+            raise ValueError(f"shrinkage must be in (0, 1], got {self.shrinkage!r}")
+        if not self.residual_threshold >= 0:
+            raise ValueError(
+                f"residual_threshold must be >= 0, got {self.residual_threshold!r}"
+            )
+        if not self.tol >= 0:
+            raise ValueError(f"tol must be >= 0, got {self.tol!r}")
+        if not 0 < self.prior_clip < 0.5:
+            raise ValueError(f"prior_clip must be in (0, 0.5), got {self.prior_clip!r}")
+
+    # ------------------------------------------------------------- prediction
+    def _check_fitted(self) -> None:
+        if self.prior_logits is None:
+            raise RuntimeError("BoostedEnsemble is not fitted; call fit() first")
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        """Ensemble logits ``F(X)`` (``"gradient"``) or ``logit(predict_proba)``.
+
+        Args:
+            X: Inputs, shape ``(n_samples, n_inputs)``.
+
+        Returns:
+            ``float64`` logits, shape ``(n_samples, n_genres)``.
+        """
+        self._check_fitted()
+        if self.variant == "study":
+            p = np.clip(self.predict_proba(X), 1e-12, 1 - 1e-12)
+            return np.log(p) - np.log1p(-p)
+        F = np.repeat(self.prior_logits[None, :], np.asarray(X).shape[0], axis=0)
+        for model in self.models:
+            F += self.shrinkage * model.logits(X)
+        return F
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Per-genre probabilities of the ensemble.
+
+        ``"gradient"``: ``sigmoid(F_0 + shrinkage * sum_m h_m(X))``;
+        ``"study"``: ``mean_m sigmoid(h_m(X))``.
+        """
+        self._check_fitted()
+        if self.variant == "gradient":
+            return sigmoid(self.decision_function(X))
+        total = np.zeros((np.asarray(X).shape[0], self.models[0].n_outputs))
+        for model in self.models:
+            total += model.predict_proba(X)
+        return total / len(self.models)
+
+    # --------------------------------------------------------------- training
+    def fit(
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        X_val: np.ndarray | None = None,
+        Y_val: np.ndarray | None = None,
+        *,
+        make_model: Callable[[int], MLP],
+        make_optimizer: Callable[[int], Optimizer],
+        pos_weight: np.ndarray | None = None,
+        name: str = "boosted",
+        log: Callable[[str], None] | None = None,
+        **fit_kwargs: Any,
+    ) -> list[History]:
+        """Trains the stages one after another (replacing any previous fit).
+
+        Args:
+            X: Training inputs, shape ``(n, n_inputs)``.
+            Y: Binary training targets, shape ``(n, n_genres)``.
+            X_val: Optional validation inputs.
+            Y_val: Optional validation targets.
+            make_model: ``stage -> MLP``; called with 1, 2, ... for a fresh net.
+            make_optimizer: ``stage -> optimizer``; a fresh optimizer per stage.
+            pos_weight: Optional per-genre weight of positives for every stage
+                and for the recorded ensemble losses.
+            name: Prefix of the stage names (``"{name}-stage{m}"``).
+            log: Line sink for :func:`fit`'s epoch lines and the stage
+                summaries; defaults to the modules' loggers at INFO level.
+            **fit_kwargs: Passed to :func:`art_genre.nn.training.fit`
+                (``epochs``, ``batch_size``, ``rng``, ``early_stopping_patience``,
+                ``balanced_batches``, ...).
+
+        Returns:
+            The per-stage training histories (also in ``self.histories``).
+
+        Raises:
+            ValueError: On inconsistent shapes or reserved ``fit_kwargs``.
+            NonFiniteLossError: If a stage diverges.
+        """
+        reserved = {"offset", "offset_val", "X_val", "Y_val"} & set(fit_kwargs)
+        if reserved:
+            raise ValueError(f"fit_kwargs must not contain {sorted(reserved)}")
+        X = np.asarray(X)
+        Y = np.asarray(Y, dtype=np.float64)
+        if Y.ndim != 2 or X.ndim != 2 or Y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"X and Y must be 2-D with the same number of rows, got {X.shape} and {Y.shape}"
+            )
+        has_val = X_val is not None and Y_val is not None
+        if (X_val is None) != (Y_val is None):
+            raise ValueError("X_val and Y_val must be given together")
+        if has_val:
+            Y_val = np.asarray(Y_val, dtype=np.float64)
+        pw = None if pos_weight is None else np.asarray(pos_weight, dtype=np.float64)
+        stage_log = logger.info if log is None else log
+
+        self.models = []
+        self.stages = []
+        self.histories = []
+        run = self._fit_gradient if self.variant == "gradient" else self._fit_study
+        run(
+            X=X,
+            Y=Y,
+            X_val=X_val,
+            Y_val=Y_val,
+            make_model=make_model,
+            make_optimizer=make_optimizer,
+            pw=pw,
+            name=name,
+            log=log,
+            stage_log=stage_log,
+            fit_kwargs=fit_kwargs,
+        )
+        return self.histories
+
+    def _fit_gradient(
+        self,
+        *,
+        X: np.ndarray,
+        Y: np.ndarray,
+        X_val: np.ndarray | None,
+        Y_val: np.ndarray | None,
+        make_model: Callable[[int], MLP],
+        make_optimizer: Callable[[int], Optimizer],
+        pw: np.ndarray | None,
+        name: str,
+        log: Callable[[str], None] | None,
+        stage_log: Callable[[str], None],
+        fit_kwargs: dict[str, Any],
+    ) -> None:
+        rate = np.clip(Y.mean(axis=0), self.prior_clip, 1 - self.prior_clip)
+        self.prior_logits = np.log(rate) - np.log1p(-rate)
+        F = np.repeat(self.prior_logits[None, :], X.shape[0], axis=0)
+        F_val = None
+        if X_val is not None:
+            F_val = np.repeat(self.prior_logits[None, :], X_val.shape[0], axis=0)
+        residual = np.linalg.norm(Y - sigmoid(F))
+        self.initial_residual_norm = float(residual)
+        prev_loss = bce_with_logits(F, Y, pw)
+        for stage in range(1, self.n_stages + 1):
+            if residual < self.residual_threshold:
+                break
+            model = make_model(stage)
+            history = fit(
+                model,
+                make_optimizer(stage),
+                X,
+                Y,
+                X_val=X_val,
+                Y_val=Y_val,
+                offset=F,
+                offset_val=F_val,
+                pos_weight=pw,
+                name=f"{name}-stage{stage}",
+                log=log,
+                **fit_kwargs,
+            )
+            self.histories.append(history)
+            F_new = F + self.shrinkage * model.logits(X)
+            R = Y - sigmoid(F_new)
+            per_genre = np.linalg.norm(R, axis=0)
+            new_residual = float(np.linalg.norm(per_genre))
+            train_loss = bce_with_logits(F_new, Y, pw)
+            kept = train_loss <= prev_loss
+            val_loss = None
+            if F_val is not None and kept:
+                F_val_new = F_val + self.shrinkage * model.logits(X_val)
+                val_loss = bce_with_logits(F_val_new, Y_val, pw)
+            self.stages.append(
+                StageRecord(stage, new_residual, per_genre, train_loss, val_loss, kept)
+            )
+            if not kept:
+                stage_log(
+                    f"{name}: stage {stage} raised the training loss "
+                    f"({prev_loss:.5f} -> {train_loss:.5f}); dropped, stopping"
+                )
+                break
+            self.models.append(model)
+            F = F_new
+            if F_val is not None:
+                F_val = F_val_new
+            stage_log(
+                f"{name}: stage {stage} residual norm {residual:.4f} -> {new_residual:.4f}, "
+                f"train loss {train_loss:.5f}"
+                + ("" if val_loss is None else f", val loss {val_loss:.5f}")
+            )
+            small_gain = residual - new_residual < self.tol * residual
+            prev_loss, residual = train_loss, new_residual
+            if small_gain:
+                stage_log(
+                    f"{name}: residual norm improved by less than tol={self.tol}; stopping"
+                )
+                break
+
+    def _fit_study(
+        self,
+        *,
+        X: np.ndarray,
+        Y: np.ndarray,
+        X_val: np.ndarray | None,
+        Y_val: np.ndarray | None,
+        make_model: Callable[[int], MLP],
+        make_optimizer: Callable[[int], Optimizer],
+        pw: np.ndarray | None,
+        name: str,
+        log: Callable[[str], None] | None,
+        stage_log: Callable[[str], None],
+        fit_kwargs: dict[str, Any],
+    ) -> None:
+        self.prior_logits = np.zeros(Y.shape[1])
+        R = Y.copy()
+        R_val = None if Y_val is None else Y_val.copy()
+        self.initial_residual_norm = float(np.linalg.norm(R))
+        sum_p = np.zeros_like(Y)
+        sum_p_val = None if Y_val is None else np.zeros_like(Y_val)
+        for stage in range(1, self.n_stages + 1):
+            model = make_model(stage)
+            history = fit(
+                model,
+                make_optimizer(stage),
+                X,
+                R,
+                X_val=X_val,
+                Y_val=R_val,
+                pos_weight=pw,
+                name=f"{name}-stage{stage}",
+                log=log,
+                **fit_kwargs,
+            )
+            self.histories.append(history)
+            self.models.append(model)
+            p = model.predict_proba(X)
+            R -= p
+            sum_p += p
+            per_genre = np.linalg.norm(R, axis=0)
+            val_loss = None
+            if R_val is not None:
+                p_val = model.predict_proba(X_val)
+                R_val -= p_val
+                sum_p_val += p_val
+                val_loss = bce_from_proba(Y_val, sum_p_val / stage, pw)
+            train_loss = bce_from_proba(Y, sum_p / stage, pw)
+            self.stages.append(
+                StageRecord(
+                    stage,
+                    float(np.linalg.norm(per_genre)),
+                    per_genre,
+                    train_loss,
+                    val_loss,
+                )
+            )
+            stage_log(
+                f"{name}: stage {stage} residual norm {float(np.linalg.norm(per_genre)):.4f}, "
+                f"max genre norm {per_genre.max():.4g}, ensemble train loss {train_loss:.5f}"
+            )
+            if np.all(per_genre < self.residual_threshold):
+                stage_log(
+                    f"{name}: every genre residual norm < {self.residual_threshold}; stopping"
+                )
+                break
+            # Genres whose residual is exactly zero keep it (avoids 0/0).
+            scale = np.where(per_genre > 0, per_genre, 1.0)
+            R /= scale
+            if R_val is not None:
+                R_val /= scale
+
+    # ---------------------------------------------------------------- summary
+    @property
+    def residual_norms(self) -> list[float]:
+        """Residual norm before the first stage and after each kept stage."""
+        norms = (
+            [] if self.initial_residual_norm is None else [self.initial_residual_norm]
+        )
+        return norms + [s.residual_norm for s in self.stages if s.kept]

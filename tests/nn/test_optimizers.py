@@ -1,0 +1,115 @@
+"""SGD (with clipping) and Adam against hand-computed steps."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from art_genre.nn import SGD, Adam
+
+
+def _params() -> list[np.ndarray]:
+    return [np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([0.5, -0.5])]
+
+
+def _grads() -> list[np.ndarray]:
+    return [np.array([[1.0, -2.0], [0.3, 0.6]]), np.array([2.0, -3.0])]
+
+
+def test_sgd_step():
+    params, grads = _params(), _grads()
+    weight, bias = params
+    SGD(learning_rate=0.1).update(params, grads)
+    assert params[0] is weight and params[1] is bias  # in place
+    np.testing.assert_allclose(weight, [[0.9, 2.2], [2.97, 3.94]])
+    np.testing.assert_allclose(bias, [0.3, -0.2])
+    np.testing.assert_array_equal(grads[0], _grads()[0])  # gradients untouched
+
+
+def test_sgd_clips_weight_gradients_by_value_only():
+    params, grads = _params(), _grads()
+    SGD(learning_rate=0.1, clip_value=0.5).update(params, grads)
+    # Weight gradients clipped to [[0.5, -0.5], [0.3, 0.5]]; biases not clipped.
+    np.testing.assert_allclose(params[0], [[0.95, 2.05], [2.97, 3.95]])
+    np.testing.assert_allclose(params[1], [0.3, -0.2])
+    np.testing.assert_array_equal(grads[0], _grads()[0])
+
+    params = _params()
+    SGD(learning_rate=0.1, clip_value=0.5, clip_biases=True).update(params, _grads())
+    np.testing.assert_allclose(params[1], [0.45, -0.45])
+
+
+def test_adam_first_two_steps_by_hand():
+    p = [np.array([1.0])]
+    adam = Adam()
+    adam.update(p, [np.array([0.5])])
+    # m = 0.05, v = 0.00025, m_hat = 0.5, v_hat = 0.25 -> step 0.001 * 0.5 / (0.5 + 1e-8)
+    assert adam.t == 1
+    assert p[0][0] == pytest.approx(1.0 - 0.001 * 0.5 / (0.5 + 1e-8), abs=1e-15)
+    adam.update(p, [np.array([-1.0])])
+    # m = -0.055, v = 0.00124975; m_hat = -0.055 / 0.19, v_hat = 0.00124975 / 0.001999
+    m_hat, v_hat = -0.055 / 0.19, 0.00124975 / 0.001999
+    expected = 0.999 - 0.001 * m_hat / (math.sqrt(v_hat) + 1e-8)
+    assert adam.t == 2
+    assert p[0][0] == pytest.approx(expected, rel=1e-7)
+    assert p[0][0] == pytest.approx(0.9993661, abs=1e-7)
+
+
+def test_adam_several_steps_match_reference_and_count_once_per_update():
+    rng = np.random.default_rng(3)
+    gradient_sequence = [rng.standard_normal((3, 2)) for _ in range(6)]
+    lr, b1, b2, eps = 0.01, 0.8, 0.95, 1e-6
+    params = [np.ones((3, 2)), np.zeros(2)]
+    adam = Adam(learning_rate=lr, beta1=b1, beta2=b2, eps=eps)
+
+    ref_w = np.ones((3, 2))
+    m = np.zeros((3, 2))
+    v = np.zeros((3, 2))
+    for t, g in enumerate(gradient_sequence, start=1):
+        adam.update(params, [g, g[0]])
+        assert adam.t == t  # one step per update (the study advanced it twice)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        ref_w = ref_w - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+        np.testing.assert_allclose(params[0], ref_w, rtol=1e-12)
+    # Bias corrections with a doubled counter would differ from the reference.
+    doubled = ref_w.copy()
+    t_double = 2 * len(gradient_sequence)
+    doubled -= lr * (m / (1 - b1**t_double)) / (np.sqrt(v / (1 - b2**t_double)) + eps)
+    assert not np.allclose(params[0], doubled)
+
+
+def test_optimizers_work_in_float32_without_upcasting():
+    params = [np.ones((2, 2), np.float32), np.zeros(2, np.float32)]
+    grads = [np.full((2, 2), 0.1, np.float32), np.full(2, 0.1, np.float32)]
+    SGD(0.1, clip_value=0.5).update(params, grads)
+    Adam().update(params, grads)
+    assert all(p.dtype == np.float32 for p in params)
+
+
+@pytest.mark.parametrize(
+    ("factory", "match"),
+    [
+        (lambda: SGD(learning_rate=0.0), "learning_rate"),
+        (lambda: SGD(learning_rate=-0.1), "learning_rate"),
+        (lambda: SGD(learning_rate=float("nan")), "learning_rate"),
+        (lambda: SGD(learning_rate="0.1"), "learning_rate"),
+        (lambda: SGD(0.1, clip_value=0.0), "clip_value"),
+        (lambda: Adam(learning_rate=0), "learning_rate"),
+        (lambda: Adam(beta1=1.0), "beta1"),
+        (lambda: Adam(beta2=-0.1), "beta2"),
+        (lambda: Adam(eps=0.0), "eps"),
+    ],
+)
+def test_bad_optimizer_arguments_raise(factory, match):
+    with pytest.raises(ValueError, match=match):
+        factory()
+
+
+def test_misaligned_gradients_raise():
+    with pytest.raises(ValueError, match="grads"):
+        SGD(0.1).update(_params(), _grads()[:1])
+    with pytest.raises(ValueError, match="grads"):
+        Adam().update(_params(), _grads()[:1])
