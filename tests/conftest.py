@@ -39,20 +39,25 @@ def sample_generator():
     return load_sample_generator()
 
 
-@pytest.fixture
-def kedro_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A throw-away copy of the project (conf, pyproject, bundled sample) as cwd.
+def copy_project(project: Path) -> Path:
+    """Copy the project's conf, pyproject and bundled sample into ``project``.
 
-    Runs write their outputs under it, never into the working tree.
+    Runs in the copy write their outputs under it, never into the working tree.
     """
-    project = tmp_path / "project"
-    project.mkdir()
+    project.mkdir(parents=True)
     shutil.copy(ROOT / "pyproject.toml", project)
     shutil.copy(ROOT / ".telemetry", project)
-    (project / "src").mkdir()  # the package itself is installed (pip install -e .)
     shutil.copytree(ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
     (project / "conf" / "local").mkdir()
+    (project / "src").mkdir()  # the package itself is installed (pip install -e .)
     shutil.copytree(SAMPLE, project / "data" / "01_raw" / "sample")
+    return project
+
+
+@pytest.fixture
+def kedro_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A throw-away copy of the project (conf, pyproject, bundled sample) as cwd."""
+    project = copy_project(tmp_path / "project")
     monkeypatch.chdir(project)
     return project
 

@@ -1,0 +1,60 @@
+"""Image feature extraction with pretrained ``keras.applications`` backbones.
+
+Typical use::
+
+    settings = BackboneSettings(name="resnet50", weights="imagenet", pooling="avg")
+    model = build_backbone(settings)
+    for batch in iter_feature_batches(partitions.items(), model, settings):
+        ...  # batch.ids, batch.features (n, D), batch.failures
+
+Keras/TensorFlow are imported only when a model is built or images are
+preprocessed, so importing this package is cheap.
+"""
+
+from art_genre.features.backbones import (
+    BACKBONES,
+    POOLING_MODES,
+    BackboneSettings,
+    BackboneSpec,
+    WeightsUnavailableError,
+    build_backbone,
+    feature_width,
+    keras_models_dir,
+    preprocess,
+    preprocess_function,
+)
+from art_genre.features.extraction import (
+    FeatureBatch,
+    extract_features,
+    iter_feature_batches,
+)
+from art_genre.features.images import (
+    RESAMPLING_METHODS,
+    ImageDecodeError,
+    describe_error,
+    open_image,
+    path_items,
+    to_model_input,
+)
+
+__all__ = [
+    "BACKBONES",
+    "POOLING_MODES",
+    "RESAMPLING_METHODS",
+    "BackboneSettings",
+    "BackboneSpec",
+    "FeatureBatch",
+    "ImageDecodeError",
+    "WeightsUnavailableError",
+    "build_backbone",
+    "describe_error",
+    "extract_features",
+    "feature_width",
+    "iter_feature_batches",
+    "keras_models_dir",
+    "open_image",
+    "path_items",
+    "preprocess",
+    "preprocess_function",
+    "to_model_input",
+]

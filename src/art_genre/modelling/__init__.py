@@ -1,0 +1,6 @@
+"""What the ``snn``, ``bnn`` and ``adam`` pipelines share: parameters, nodes, template.
+
+The three model pipelines differ only in parameters (network, optimiser, ensemble) and
+are built from one template (:func:`~art_genre.modelling.pipeline.model_pipeline`), each in
+its own namespace.
+"""

@@ -1,0 +1,71 @@
+"""The saved form of a trained model: the estimator and what it must be fed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from art_genre.nn import MLP, BoostedEnsemble
+
+
+class IncompatibleArtefactsError(ValueError):
+    """Saved artefacts that do not fit together (other features, other genres)."""
+
+
+@dataclass
+class GenreClassifier:
+    """A trained multi-label genre model with the facts needed to use it safely.
+
+    Attributes:
+        name: The model's name (its pipeline namespace: ``snn``, ``bnn``, ...).
+        estimator: The trained :class:`~art_genre.nn.MLP` or
+            :class:`~art_genre.nn.BoostedEnsemble`.
+        genres: Output columns, in order (the genre vocabulary it was trained on).
+        feature_fingerprint: Fingerprint of the backbone settings whose features (after
+            the saved scaler and PCA) it was trained on.
+        n_features: Width of its input.
+        params: The parameters it was trained with.
+        train_seconds: Wall time of the training.
+    """
+
+    name: str
+    estimator: MLP | BoostedEnsemble
+    genres: list[str]
+    feature_fingerprint: str
+    n_features: int
+    params: dict[str, Any] = field(default_factory=dict)
+    train_seconds: float = 0.0
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Per-genre probabilities, shape ``(n, len(genres))``.
+
+        Raises:
+            IncompatibleArtefactsError: If ``X`` is not ``n_features`` wide.
+        """
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise IncompatibleArtefactsError(
+                f"Model {self.name!r} takes {self.n_features} features per image, got "
+                f"an array of shape {X.shape}."
+            )
+        return np.asarray(self.estimator.predict_proba(X), dtype=np.float64)
+
+    def check_compatible(self, genres: list[str], feature_fingerprint: str) -> None:
+        """Refuse a vocabulary or backbone other than the ones the model was trained on.
+
+        Raises:
+            IncompatibleArtefactsError: Naming what differs and what to do.
+        """
+        if list(genres) != list(self.genres):
+            raise IncompatibleArtefactsError(
+                f"Model {self.name!r} was trained on the genres {self.genres}, but the "
+                f"genre vocabulary now is {list(genres)}; retrain the model."
+            )
+        if feature_fingerprint != self.feature_fingerprint:
+            raise IncompatibleArtefactsError(
+                f"Model {self.name!r} was trained on features of backbone fingerprint "
+                f"{self.feature_fingerprint}, but the PCA and scaler now come from "
+                f"{feature_fingerprint}; rerun feature_engineering and the model."
+            )

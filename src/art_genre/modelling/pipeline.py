@@ -1,0 +1,39 @@
+"""The model-pipeline template, instantiated once per model under its own namespace."""
+
+from __future__ import annotations
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import predict_splits, train_model
+
+
+def model_pipeline(name: str) -> Pipeline:
+    """Train one model and predict the validation and test splits, in namespace ``name``.
+
+    Reads the shared ``model_input`` and the parameters ``params:<name>.model``; writes
+    ``<name>.model`` (versioned), ``<name>.history``, ``<name>.predictions`` and
+    ``<name>.timing``.
+
+    Args:
+        name: The namespace, e.g. ``"snn"``.
+
+    Returns:
+        The namespaced pipeline.
+    """
+    template = Pipeline(
+        [
+            Node(
+                train_model,
+                inputs=["model_input", "params:model", "params:name"],
+                outputs=["model", "history"],
+                name="train_model",
+            ),
+            Node(
+                predict_splits,
+                inputs=["model", "model_input"],
+                outputs=["predictions", "timing"],
+                name="predict_splits",
+            ),
+        ]
+    )
+    return Pipeline(template, namespace=name, inputs={"model_input"})

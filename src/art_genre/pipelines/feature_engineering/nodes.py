@@ -1,0 +1,350 @@
+"""Nodes of ``feature_engineering``: backbone features (batched, cached), PCA, model input.
+
+The feature cache is a partitioned dataset of shards, one per batch, under a folder named
+by the backbone's fingerprint (:meth:`~art_genre.features.BackboneSettings.fingerprint`):
+
+    data/04_feature/feature_cache/<fingerprint>/<shard>.pkl
+
+Each shard holds the image ids, their features, the images that failed and the backbone
+settings. :func:`plan_feature_shards` returns the shards still missing as *lazy* callables:
+Kedro's ``PartitionedDataset`` computes and writes them one at a time, so a run that is
+killed keeps every finished batch and the next run does only what is missing; images added
+later are extracted alone; other backbone settings write to another folder and never mix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA, IncrementalPCA
+from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
+
+from art_genre.features import BackboneSettings, build_backbone, iter_feature_batches
+from art_genre.pipelines.data_processing.labels import genre_lists
+from art_genre.quality import IssueLog, describe_error
+
+from .params import FeatureEngineeringParams, PCAParams
+
+logger = logging.getLogger(__name__)
+
+SPLITS = ("train", "val", "test")
+WIDE_FEATURES = 20_000
+"""Above this width ``solver: auto`` uses the randomized PCA (ResNet50 ``flatten``)."""
+
+
+# -------------------------------------------------------------------- the cache
+
+
+def shard_key(fingerprint: str, image_ids: list[str]) -> str:
+    """Partition id of the shard holding ``image_ids`` for a backbone fingerprint."""
+    digest = hashlib.sha1("\n".join(image_ids).encode()).hexdigest()[:16]
+    return f"{fingerprint}/{digest}"
+
+
+def _current_shards(
+    shards: dict[str, Callable[[], Any]], fingerprint: str
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Load the readable shards of one fingerprint; an unreadable one is logged, not used."""
+    for key in sorted(k for k in shards if k.split("/", 1)[0] == fingerprint):
+        try:
+            yield key, shards[key]()
+        except Exception as error:  # noqa: BLE001 - a half-written shard is redone
+            logger.warning("Ignoring unreadable feature shard %s: %s", key, describe_error(error))
+
+
+def cached_image_ids(shards: dict[str, Callable[[], Any]], fingerprint: str) -> set[str]:
+    """Ids of the images that the cache already holds (features or a listed failure)."""
+    done: set[str] = set()
+    for _, shard in _current_shards(shards, fingerprint):
+        done.update(shard["image_ids"])
+        done.update(image_id for image_id, _ in shard["failures"])
+    return done
+
+
+class _ShardProducer:
+    """Computes the shards of a run in one stream, handing each out when it is saved.
+
+    One backbone is built for the whole run, and the next batch is decoded while the model
+    runs on the current one. The stream yields the planned batches in order (it chunks the
+    same id list by the same size); Kedro asks for the shards one by one, and the producer
+    runs the extraction just far enough to answer.
+    """
+
+    def __init__(
+        self,
+        batches: list[tuple[str, list[str]]],
+        painting_images: dict[str, Callable[[], Any]],
+        settings: BackboneSettings,
+        batch_size: int,
+        decode_workers: int,
+    ) -> None:
+        self._batches = batches
+        self._images = painting_images
+        self._settings = settings
+        self._batch_size = batch_size
+        self._decode_workers = decode_workers
+        self._stream: Iterator[Any] | None = None
+        self._produced = 0
+        self._ready: dict[str, dict[str, Any]] = {}
+
+    def _start(self) -> Iterator[Any]:
+        model = build_backbone(self._settings)
+        items = [(i, self._images[i]) for _, ids in self._batches for i in ids]
+        return iter_feature_batches(
+            items,
+            model,
+            self._settings,
+            batch_size=self._batch_size,
+            decode_workers=self._decode_workers,
+            total=len(items),
+        )
+
+    def get(self, key: str) -> dict[str, Any]:
+        """The shard ``key``, extracting batches up to it if needed."""
+        if self._stream is None:
+            self._stream = self._start()
+        while key not in self._ready:
+            batch = next(self._stream)
+            planned_key, planned_ids = self._batches[self._produced]
+            self._produced += 1
+            got = set(batch.ids) | {image_id for image_id, _ in batch.failures}
+            if got != set(planned_ids):  # pragma: no cover - a broken invariant
+                raise RuntimeError(f"Feature batch {planned_key} came back with other images.")
+            self._ready[planned_key] = {
+                "image_ids": list(batch.ids),
+                "features": batch.features,
+                "failures": [list(f) for f in batch.failures],
+                "fingerprint": self._settings.fingerprint(),
+                "backbone": self._settings.to_dict(),
+            }
+        return self._ready.pop(key)
+
+
+def plan_feature_shards(
+    painting_images: dict[str, Callable[[], Any]],
+    painting_index: pd.DataFrame,
+    cached_feature_shards: dict[str, Callable[[], Any]],
+    params: FeatureEngineeringParams,
+) -> dict[str, Callable[[], dict[str, Any]]]:
+    """The cache shards still missing for the indexed images, as lazy callables.
+
+    Args:
+        painting_images: The partitioned image dataset: relative path → lazy loader.
+        painting_index: The index from ``data_processing``.
+        cached_feature_shards: The cache as it is on disk (lazy loaders).
+        params: The pipeline's parameters.
+
+    Returns:
+        ``{shard key: callable}``; Kedro calls each one and writes its shard before the
+        next. Empty when the cache already holds every image.
+    """
+    settings = params.backbone.settings()
+    fingerprint = settings.fingerprint()
+    done = cached_image_ids(cached_feature_shards, fingerprint)
+    todo = [i for i in painting_index["image_id"] if i not in done]
+    size = params.backbone.batch_size
+    batches = [(shard_key(fingerprint, ids), ids) for ids in _chunks(todo, size)]
+    logger.info(
+        "Backbone %s (fingerprint %s): %d of %d images cached, %d to extract in %d batches.",
+        settings.name,
+        fingerprint,
+        len(painting_index) - len(todo),
+        len(painting_index),
+        len(todo),
+        len(batches),
+    )
+    if not batches:
+        return {}
+    producer = _ShardProducer(
+        batches,
+        painting_images,
+        settings,
+        size,
+        params.backbone.decode_workers,
+    )
+    return {key: (lambda key=key: producer.get(key)) for key, _ in batches}
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def assemble_features(
+    feature_shards: dict[str, Callable[[], Any]],
+    painting_index: pd.DataFrame,
+    params: FeatureEngineeringParams,
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Gather the cached features of the indexed images, in index order.
+
+    Args:
+        feature_shards: The cache after extraction (lazy loaders).
+        painting_index: The index from ``data_processing``.
+        params: The pipeline's parameters.
+
+    Returns:
+        ``painting_features`` (``image_ids``, ``features`` float32 ``(n, D)``,
+        ``fingerprint``, ``backbone``) and the images without features (failed to decode
+        for the backbone), listed as issues.
+
+    Raises:
+        ValueError: If an indexed image is in no shard (the extraction did not run).
+    """
+    settings = params.backbone.settings()
+    fingerprint = settings.fingerprint()
+    issues = IssueLog("features", params.on_bad_input)
+    rows: dict[str, np.ndarray] = {}
+    failed: dict[str, str] = {}
+    for _, shard in _current_shards(feature_shards, fingerprint):
+        for image_id, row in zip(shard["image_ids"], shard["features"], strict=True):
+            rows.setdefault(image_id, row)
+        for image_id, reason in shard["failures"]:
+            failed.setdefault(image_id, reason)
+    ids: list[str] = []
+    for image_id in painting_index["image_id"]:
+        if image_id in rows:
+            ids.append(image_id)
+        elif image_id in failed:
+            issues.add(image_id, f"no features: {failed[image_id]}")
+        else:
+            raise ValueError(
+                f"{image_id} has no cached features for backbone fingerprint "
+                f"{fingerprint}; run the feature_engineering pipeline."
+            )
+    features = np.stack([rows[i] for i in ids]).astype(np.float32, copy=False)
+    logger.info("Features: %d images x %d.", *features.shape)
+    painting_features = {
+        "image_ids": ids,
+        "features": features,
+        "fingerprint": fingerprint,
+        "backbone": settings.to_dict(),
+    }
+    return painting_features, issues.to_frame()
+
+
+# ------------------------------------------------------------------------- PCA
+
+
+def _split_rows(painting_features: dict[str, Any], painting_index: pd.DataFrame) -> pd.Series:
+    """The split of every feature row, in feature order."""
+    split = painting_index.set_index("image_id")["split"]
+    return split.loc[painting_features["image_ids"]].reset_index(drop=True)
+
+
+def _make_pca(params: PCAParams, width: int) -> PCA | IncrementalPCA:
+    if params.solver == "incremental":
+        return IncrementalPCA(n_components=params.n_components, batch_size=params.batch_size)
+    solver = params.solver
+    if solver == "auto":
+        solver = "randomized" if width > WIDE_FEATURES else "full"
+    return PCA(
+        n_components=params.n_components, svd_solver=solver, random_state=params.random_state
+    )
+
+
+def fit_pca(
+    painting_features: dict[str, Any],
+    painting_index: pd.DataFrame,
+    params: FeatureEngineeringParams,
+) -> tuple[StandardScaler, PCA | IncrementalPCA, dict[str, Any]]:
+    """Fit the scaler and the PCA on the training split only.
+
+    The study fitted its PCA on every image before splitting, so the test images shaped
+    the features the models saw (leakage). Here the validation and test images are only
+    transformed.
+
+    Args:
+        painting_features: Output of :func:`assemble_features`.
+        painting_index: The index from ``data_processing`` (its ``split`` column).
+        params: The pipeline's parameters.
+
+    Returns:
+        The fitted scaler (identity unless ``pca.standardize``), the fitted PCA and a
+        summary of the explained variance for reporting.
+
+    Raises:
+        ValueError: If ``pca.n_components`` exceeds the training images or the width.
+    """
+    pca_params = params.pca
+    splits = _split_rows(painting_features, painting_index)
+    train = painting_features["features"][(splits == "train").to_numpy()]
+    n_train, width = train.shape
+    if pca_params.n_components > min(n_train, width):
+        raise ValueError(
+            f"feature_engineering.pca.n_components={pca_params.n_components} is more than "
+            f"the {n_train} training images or the feature width {width} allow; "
+            f"use at most {min(n_train, width)}."
+        )
+    scaler = StandardScaler(with_mean=pca_params.standardize, with_std=pca_params.standardize)
+    scaled = scaler.fit_transform(train)
+    pca = _make_pca(pca_params, width)
+    pca.fit(scaled)
+    ratio = [float(r) for r in pca.explained_variance_ratio_]
+    summary = {
+        "n_components": pca_params.n_components,
+        "n_train": int(n_train),
+        "feature_width": int(width),
+        "solver": type(pca).__name__
+        + ("" if isinstance(pca, IncrementalPCA) else f" ({pca.svd_solver})"),
+        "standardize": pca_params.standardize,
+        "explained_variance_ratio": ratio,
+        "cumulative_explained_variance": [float(c) for c in np.cumsum(ratio)],
+        "fitted_on": "train split only",
+    }
+    logger.info(
+        "PCA: %d components explain %.1f%% of the training variance.",
+        pca_params.n_components,
+        100 * summary["cumulative_explained_variance"][-1],
+    )
+    return scaler, pca, summary
+
+
+def reduce_features(
+    features: np.ndarray, scaler: StandardScaler, pca: PCA | IncrementalPCA
+) -> np.ndarray:
+    """Scale and project raw backbone features: what training and ``predict`` both use."""
+    return pca.transform(scaler.transform(features)).astype(np.float32)
+
+
+def build_model_input(
+    painting_features: dict[str, Any],
+    painting_index: pd.DataFrame,
+    genre_vocabulary: MultiLabelBinarizer,
+    feature_scaler: StandardScaler,
+    pca: PCA | IncrementalPCA,
+) -> dict[str, Any]:
+    """Reduced features and multi-hot targets of the train, val and test splits.
+
+    Args:
+        painting_features: Output of :func:`assemble_features`.
+        painting_index: The index from ``data_processing``.
+        genre_vocabulary: The fitted ``MultiLabelBinarizer`` (column order of ``Y``).
+        feature_scaler: Output of :func:`fit_pca`.
+        pca: Output of :func:`fit_pca`.
+
+    Returns:
+        ``{"genres": [...], "fingerprint": str, "train": {"image_ids", "X", "Y"},
+        "val": {...}, "test": {...}}`` with ``X`` float32 ``(n, n_components)`` and ``Y``
+        float32 ``(n, n_genres)``.
+    """
+    reduced = reduce_features(painting_features["features"], feature_scaler, pca)
+    ids = np.asarray(painting_features["image_ids"], dtype=object)
+    rows = painting_index.set_index("image_id").loc[ids].reset_index()
+    targets = genre_vocabulary.transform(genre_lists(rows)).astype(np.float32)
+    model_input: dict[str, Any] = {
+        "genres": [str(g) for g in genre_vocabulary.classes_],
+        "fingerprint": painting_features["fingerprint"],
+    }
+    for name in SPLITS:
+        mask = (rows["split"] == name).to_numpy()
+        model_input[name] = {
+            "image_ids": ids[mask].tolist(),
+            "X": reduced[mask],
+            "Y": targets[mask],
+        }
+    return model_input

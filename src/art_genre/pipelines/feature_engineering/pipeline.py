@@ -1,0 +1,52 @@
+"""Wiring of the ``feature_engineering`` pipeline (no logic here: see ``nodes.py``)."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import assemble_features, build_model_input, fit_pca, plan_feature_shards
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Images → backbone features (cached by batch) → PCA fitted on train → model input.
+
+    ``cached_feature_shards`` and ``feature_shards`` are the same folder: the first is
+    what the cache held before the run, the second what the run adds.
+    """
+    return Pipeline(
+        [
+            Node(
+                plan_feature_shards,
+                inputs=[
+                    "painting_images",
+                    "painting_index",
+                    "cached_feature_shards",
+                    "params:feature_engineering",
+                ],
+                outputs="feature_shards",
+                name="extract_features",
+            ),
+            Node(
+                assemble_features,
+                inputs=["feature_shards", "painting_index", "params:feature_engineering"],
+                outputs=["painting_features", "feature_issues"],
+                name="assemble_features",
+            ),
+            Node(
+                fit_pca,
+                inputs=["painting_features", "painting_index", "params:feature_engineering"],
+                outputs=["feature_scaler", "pca", "pca_summary"],
+                name="fit_pca",
+            ),
+            Node(
+                build_model_input,
+                inputs=[
+                    "painting_features",
+                    "painting_index",
+                    "genre_vocabulary",
+                    "feature_scaler",
+                    "pca",
+                ],
+                outputs="model_input",
+                name="build_model_input",
+            ),
+        ]
+    )

@@ -1,0 +1,137 @@
+"""The shared model nodes and their parameters (used by snn, bnn, bnn_study, adam)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
+from art_genre.modelling.nodes import make_optimizer, predict_splits, train_model
+from art_genre.modelling.params import ModelParams
+from art_genre.nn import SGD, Adam, BoostedEnsemble, NonFiniteLossError
+
+GENRES = ["Baroque", "Cubism", "Impressionism"]
+
+
+@pytest.fixture(scope="module")
+def model_input():
+    """Three separable genre clusters in 10 dimensions, split 60 / 20 / 20."""
+    rng = np.random.default_rng(0)
+    centres = rng.normal(scale=3, size=(3, 10))
+
+    def split(n):
+        labels = rng.integers(0, 3, n)
+        X = (centres[labels] + rng.normal(size=(n, 10))).astype(np.float32)
+        Y = np.eye(3, dtype=np.float32)[labels]
+        return {"image_ids": [f"img{i}" for i in range(n)], "X": X, "Y": Y}
+
+    return {"genres": GENRES, "fingerprint": "abc", "train": split(60), "val": split(20), "test": split(20)}
+
+
+def _params(**overrides) -> ModelParams:
+    base = {"hidden_sizes": [16, 8], "epochs": 15, "batch_size": 8, "init": "he"}
+    return ModelParams.model_validate({**base, **overrides})
+
+
+CONFIGS = {
+    "snn": {"optimizer": {"name": "sgd", "learning_rate": 0.05}},
+    "adam": {"optimizer": {"name": "adam", "learning_rate": 0.01}},
+    "bnn": {
+        "optimizer": {"name": "sgd", "learning_rate": 0.05, "clip_value": 0.5},
+        "boosting": {"variant": "gradient", "n_stages": 3, "shrinkage": 0.5},
+    },
+    "bnn_study": {
+        "optimizer": {"name": "sgd", "learning_rate": 0.05, "clip_value": 0.5},
+        "boosting": {"variant": "study", "n_stages": 2},
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_each_model_learns_the_separable_problem(model_input, name):
+    model, history = train_model(model_input, _params(**CONFIGS[name]), name)
+    predictions, timing = predict_splits(model, model_input)
+    test = predictions["test"]
+    hits = test["Y"][np.arange(len(test["Y"])), test["proba"].argmax(axis=1)]
+    assert hits.mean() >= 0.9
+    assert predictions["genres"] == GENRES and predictions["model"] == name
+    assert test["proba"].shape == (20, 3)
+    assert history["epochs_run"] == len(history["train_loss"]) >= 1
+    assert len(history["val_loss"]) == history["epochs_run"]
+    assert timing["train_seconds"] > 0 and timing["inference_seconds"] >= 0
+    if "boosting" in CONFIGS[name]:
+        assert isinstance(model.estimator, BoostedEnsemble)
+        assert history["stages"] and len(history["stage_of_epoch"]) == history["epochs_run"]
+
+
+def test_training_is_bit_identical_for_a_seed(model_input):
+    a, _ = train_model(model_input, _params(**CONFIGS["adam"]), "adam")
+    b, _ = train_model(model_input, _params(**CONFIGS["adam"]), "adam")
+    c, _ = train_model(model_input, _params(**CONFIGS["adam"], seed=7), "adam")
+    X = model_input["test"]["X"]
+    assert np.array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
+
+
+def test_class_weighting_and_balanced_batches_run(model_input):
+    params = _params(**CONFIGS["snn"], class_weighting="inverse_frequency", balanced_batches=True)
+    model, history = train_model(model_input, params, "snn")
+    assert np.isfinite(history["train_loss"]).all()
+
+
+def test_early_stopping_ends_before_the_last_epoch(model_input):
+    noisy = {**model_input, "train": dict(model_input["train"])}
+    noisy["train"]["Y"] = np.random.default_rng(1).permutation(model_input["train"]["Y"])
+    params = _params(**CONFIGS["adam"], epochs=200, early_stopping_patience=2)
+    _, history = train_model(noisy, params, "adam")
+    assert history["stopped_early"] and history["epochs_run"] < 200
+
+
+def test_divergence_names_the_model_and_epoch(model_input):
+    params = _params(optimizer={"name": "sgd", "learning_rate": 1e12})
+    with pytest.raises(NonFiniteLossError, match=r"model 'snn'.*epoch 1"):
+        train_model(model_input, params, "snn")
+
+
+def test_batch_larger_than_the_data_is_capped(model_input, caplog):
+    model, _ = train_model(model_input, _params(batch_size=1000, epochs=1), "snn")
+    assert "larger than the 60 training images" in caplog.text
+    assert model.n_features == 10
+
+
+def test_optimizer_factory():
+    assert isinstance(make_optimizer(_params().optimizer), SGD)
+    assert isinstance(make_optimizer(_params(**CONFIGS["adam"]).optimizer), Adam)
+
+
+def test_classifier_refuses_other_features_and_vocabularies(model_input):
+    model, _ = train_model(model_input, _params(epochs=1), "snn")
+    model.check_compatible(GENRES, "abc")
+    with pytest.raises(IncompatibleArtefactsError, match="trained on the genres"):
+        model.check_compatible(["Baroque"], "abc")
+    with pytest.raises(IncompatibleArtefactsError, match="backbone fingerprint abc"):
+        model.check_compatible(GENRES, "other")
+    with pytest.raises(IncompatibleArtefactsError, match="takes 10 features"):
+        model.predict_proba(np.zeros((2, 11)))
+    assert isinstance(model, GenreClassifier)
+
+
+@pytest.mark.parametrize(
+    ("settings", "match"),
+    [
+        ({"hidden_sizes": [512, 0]}, "at least 1"),
+        ({"hidden_sizes": []}, "at least 1"),
+        ({"optimizer": {"learning_rate": -0.01}}, "greater than 0"),
+        ({"optimizer": {"name": "rmsprop"}}, "sgd"),
+        ({"optimizer": {"name": "adam", "clip_value": 0.5}}, "only supported with"),
+        ({"epochs": 0}, "greater than or equal to 1"),
+        ({"batch_size": 0}, "greater than or equal to 1"),
+        ({"boosting": {"variant": "adaboost"}}, "gradient"),
+        ({"init": "xavier"}, "small"),
+        ({"learning_rate": 0.1}, "Extra inputs"),
+    ],
+)
+def test_bad_model_parameters_fail_validation(settings, match):
+    with pytest.raises(ValidationError, match=match):
+        ModelParams.model_validate(settings)
