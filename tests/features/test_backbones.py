@@ -71,6 +71,7 @@ def test_invalid_settings_rejected_up_front(kwargs, message):
 
 def test_settings_normalisation(tmp_path):
     assert BackboneSettings().name == "resnet50"
+    assert BackboneSettings(name="ResNet50").name == "resnet50"
     assert BackboneSettings(weights="null").weights is None
     assert BackboneSettings(weights="None").weights is None
     assert BackboneSettings(weights="ImageNet").weights == "imagenet"

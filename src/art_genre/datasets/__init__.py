@@ -1,6 +1,21 @@
-"""Project datasets, for the few inputs no kedro-datasets class covers as they are."""
+"""Project datasets: small extensions of kedro-datasets classes where none fits as is."""
 
+from .atomic import (
+    AtomicCSVDataset,
+    AtomicJSONDataset,
+    AtomicPickleDataset,
+    AtomicSaveMixin,
+)
+from .figure_png_dataset import FigurePNGDataset
 from .optional_csv_dataset import OptionalCSVDataset
 from .partitioned_cache_dataset import PartitionedCacheDataset
 
-__all__ = ["OptionalCSVDataset", "PartitionedCacheDataset"]
+__all__ = [
+    "AtomicCSVDataset",
+    "AtomicJSONDataset",
+    "AtomicPickleDataset",
+    "AtomicSaveMixin",
+    "FigurePNGDataset",
+    "OptionalCSVDataset",
+    "PartitionedCacheDataset",
+]

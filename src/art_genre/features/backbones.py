@@ -162,7 +162,9 @@ class BackboneSettings:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        """Validate every field and normalise ``weights`` and ``alpha``."""
+        """Validate every field and normalise ``name``, ``weights`` and ``alpha``."""
+        if isinstance(self.name, str):
+            object.__setattr__(self, "name", self.name.strip().lower())
         if self.name not in BACKBONES:
             known = ", ".join(sorted(BACKBONES))
             raise ValueError(

@@ -227,6 +227,20 @@ def assemble_features(
     return painting_features, issues.to_frame()
 
 
+def describe_backbone(params: FeatureEngineeringParams) -> dict[str, Any]:
+    """The backbone settings of this run and their fingerprint, saved with the models.
+
+    ``predict`` rebuilds exactly this backbone for new paintings, whatever the parameters
+    say by then, and refuses a PCA or model made from other settings.
+    """
+    settings = params.backbone.settings()
+    return {
+        **settings.to_dict(),
+        "batch_size": params.backbone.batch_size,
+        "fingerprint": settings.fingerprint(),
+    }
+
+
 # ------------------------------------------------------------------------- PCA
 
 
@@ -295,6 +309,7 @@ def fit_pca(
         "explained_variance_ratio": ratio,
         "cumulative_explained_variance": [float(c) for c in np.cumsum(ratio)],
         "fitted_on": "train split only",
+        "fingerprint": painting_features["fingerprint"],
     }
     logger.info(
         "PCA: %d components explain %.1f%% of the training variance.",

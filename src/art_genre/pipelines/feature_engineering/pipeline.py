@@ -2,7 +2,13 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import assemble_features, build_model_input, fit_pca, plan_feature_shards
+from .nodes import (
+    assemble_features,
+    build_model_input,
+    describe_backbone,
+    fit_pca,
+    plan_feature_shards,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -29,6 +35,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["feature_shards", "painting_index", "params:feature_engineering"],
                 outputs=["painting_features", "feature_issues"],
                 name="assemble_features",
+            ),
+            Node(
+                describe_backbone,
+                inputs="params:feature_engineering",
+                outputs="backbone_settings",
+                name="describe_backbone",
             ),
             Node(
                 fit_pca,

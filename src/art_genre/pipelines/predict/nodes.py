@@ -1,0 +1,168 @@
+"""Nodes of ``predict``: genres for a folder of new paintings with the saved artefacts."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Callable
+from pathlib import PurePosixPath
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
+
+from art_genre.features import BackboneSettings, build_backbone, iter_feature_batches
+from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
+from art_genre.pipelines.data_processing.labels import hidden_or_leftover
+from art_genre.pipelines.feature_engineering.nodes import reduce_features
+from art_genre.quality import IssueLog
+
+from .params import PredictParams
+
+logger = logging.getLogger(__name__)
+
+SETTING_FIELDS = ("name", "weights", "pooling", "alpha", "input_size", "resample", "seed")
+
+
+def select_model(
+    params: PredictParams,
+    backbone_settings: dict[str, Any],
+    pca_summary: dict[str, Any],
+    genre_vocabulary: MultiLabelBinarizer,
+    thresholds: dict[str, dict[str, float]],
+    **models: GenreClassifier,
+) -> dict[str, Any]:
+    """Pick the requested model and check that the saved artefacts fit together.
+
+    Runs before any image is read: a PCA made from other backbone settings, a model trained
+    on another vocabulary or other features, or missing thresholds are one clear error.
+
+    Args:
+        params: The predict parameters (``params.model`` names the model).
+        backbone_settings: The settings feature_engineering saved.
+        pca_summary: The PCA's summary (its ``fingerprint``).
+        genre_vocabulary: The saved vocabulary.
+        thresholds: Per-genre thresholds tuned on validation, per model.
+        **models: The trained models by name.
+
+    Returns:
+        ``{"model", "classifier", "backbone", "thresholds"}`` for the next nodes.
+
+    Raises:
+        IncompatibleArtefactsError: Naming what does not fit and what to rerun.
+    """
+    classifier = models[f"{params.model}_model"]
+    fingerprint = backbone_settings["fingerprint"]
+    if pca_summary.get("fingerprint") != fingerprint:
+        raise IncompatibleArtefactsError(
+            f"The saved PCA was fitted on features of backbone fingerprint "
+            f"{pca_summary.get('fingerprint')}, but the saved backbone settings have "
+            f"{fingerprint}; rerun feature_engineering."
+        )
+    genres = [str(g) for g in genre_vocabulary.classes_]
+    classifier.check_compatible(genres, fingerprint)
+    if params.model not in thresholds:
+        raise IncompatibleArtefactsError(
+            f"No tuned thresholds for model {params.model!r}; rerun the reporting pipeline."
+        )
+    model_thresholds = thresholds[params.model]
+    return {
+        "model": params.model,
+        "classifier": classifier,
+        "backbone": {k: backbone_settings[k] for k in SETTING_FIELDS},
+        "batch_size": int(backbone_settings.get("batch_size", 32)),
+        "thresholds": np.array([model_thresholds[g] for g in genres], dtype=np.float64),
+    }
+
+
+def extract_new_features(
+    predict_images: dict[str, Callable[[], Any]],
+    selection: dict[str, Any],
+    params: PredictParams,
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Backbone features of every image of the folder, with the training backbone.
+
+    Args:
+        predict_images: The folder of new paintings (any layout): path → lazy loader.
+        selection: Output of :func:`select_model` (backbone settings, batch size).
+        params: The predict parameters.
+
+    Returns:
+        ``{"image_ids", "features"}`` and the files that could not be used (``stage``,
+        ``file``, ``reason``).
+    """
+    issues = IssueLog("predict", params.on_bad_input)
+    suffixes = {"." + s.lower().lstrip(".") for s in params.image_suffixes}
+    items = []
+    for image_id in sorted(predict_images, key=lambda p: unicodedata.normalize("NFC", p)):
+        if hidden_or_leftover(image_id):
+            issues.add(image_id, "hidden file or macOS archive leftover")
+        elif PurePosixPath(image_id).suffix.lower() not in suffixes:
+            issues.add(image_id, f"not an image suffix ({', '.join(sorted(suffixes))})")
+        else:
+            items.append((image_id, predict_images[image_id]))
+    settings = BackboneSettings(**selection["backbone"])
+    ids: list[str] = []
+    parts: list[np.ndarray] = []
+    if items:
+        model = build_backbone(settings)
+        for batch in iter_feature_batches(
+            items, model, settings, batch_size=selection["batch_size"], desc="Predicting"
+        ):
+            ids.extend(batch.ids)
+            parts.append(batch.features)
+            for image_id, reason in batch.failures:
+                issues.add(image_id, reason)
+    features = np.concatenate(parts) if parts else np.empty((0, 0), dtype=np.float32)
+    logger.info("%d of %d files have features.", len(ids), len(predict_images))
+    return {"image_ids": ids, "features": features}, issues.to_frame()
+
+
+def predict_genres(
+    new_features: dict[str, Any],
+    predict_issues: pd.DataFrame,
+    selection: dict[str, Any],
+    feature_scaler: StandardScaler,
+    pca: PCA,
+    params: PredictParams,
+) -> pd.DataFrame:
+    """Genres of each new painting: the top ``k`` with probabilities and all above threshold.
+
+    Args:
+        new_features: Output of :func:`extract_new_features`.
+        predict_issues: The files that could not be used, listed with their reason.
+        selection: Output of :func:`select_model`.
+        feature_scaler: The scaler saved by training.
+        pca: The PCA saved by training.
+        params: The predict parameters.
+
+    Returns:
+        One row per file: ``file``, ``model``, ``genre_1`` / ``probability_1`` ...
+        ``genre_k`` / ``probability_k``, ``genres`` (every genre above its tuned
+        threshold, ``|``-joined) and ``error`` (why a file got no prediction).
+    """
+    classifier: GenreClassifier = selection["classifier"]
+    genres = np.asarray(classifier.genres, dtype=object)
+    k = min(params.top_k, len(genres))
+    columns = ["file", "model"]
+    for n in range(1, k + 1):
+        columns += [f"genre_{n}", f"probability_{n}"]
+    columns += ["genres", "error"]
+    rows = []
+    if new_features["image_ids"]:
+        X = reduce_features(new_features["features"], feature_scaler, pca)
+        proba = classifier.predict_proba(X)
+        order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
+        above = proba >= selection["thresholds"]
+        for i, image_id in enumerate(new_features["image_ids"]):
+            row: list[Any] = [image_id, selection["model"]]
+            for j in order[i]:
+                row += [genres[j], round(float(proba[i, j]), 6)]
+            row += ["|".join(genres[above[i]]), ""]
+            rows.append(row)
+    for file, reason in zip(predict_issues["file"], predict_issues["reason"], strict=True):
+        rows.append([file, selection["model"], *([""] * (2 * k)), "", reason])
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values("file", key=lambda s: s.map(lambda p: unicodedata.normalize("NFC", p)), kind="stable").reset_index(drop=True)

@@ -1,0 +1,30 @@
+"""Typed parameters of the ``predict`` pipeline."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MODEL_NAMES = ("snn", "bnn", "bnn_study", "adam")
+
+
+class PredictParams(BaseModel):
+    """What to predict with.
+
+    Attributes:
+        model: The trained model to use (``--params predict_model=adam``).
+        top_k: How many of the most probable genres to list per painting.
+        image_suffixes: File suffixes taken as images (any case).
+        on_bad_input: ``skip`` lists unreadable files in ``predictions.csv`` and goes on;
+            ``fail`` stops at the first, naming it.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: Literal["snn", "bnn", "bnn_study", "adam"] = "snn"
+    top_k: int = Field(3, ge=1)
+    image_suffixes: list[str] = Field(
+        default_factory=lambda: [".jpg", ".jpeg", ".png"], min_length=1
+    )
+    on_bad_input: Literal["skip", "fail"] = "skip"

@@ -1,0 +1,51 @@
+"""Wiring of the ``predict`` pipeline (on request only: not part of ``__default__``)."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import extract_new_features, predict_genres, select_model
+from .params import MODEL_NAMES
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """New paintings → the training backbone, scaler and PCA → a chosen model → genres.
+
+    Run after training: ``kedro run --pipelines predict --params
+    predict_dir=PATH,predict_model=adam``. Every trained model is an input so that the
+    choice is a parameter, checked before any image is read.
+    """
+    return Pipeline(
+        [
+            Node(
+                select_model,
+                inputs={
+                    "params": "params:predict",
+                    "backbone_settings": "backbone_settings",
+                    "pca_summary": "pca_summary",
+                    "genre_vocabulary": "genre_vocabulary",
+                    "thresholds": "thresholds",
+                    **{f"{m}_model": f"{m}.model" for m in MODEL_NAMES},
+                },
+                outputs="predict_selection",
+                name="select_model",
+            ),
+            Node(
+                extract_new_features,
+                inputs=["predict_images", "predict_selection", "params:predict"],
+                outputs=["new_painting_features", "predict_issues"],
+                name="extract_new_features",
+            ),
+            Node(
+                predict_genres,
+                inputs=[
+                    "new_painting_features",
+                    "predict_issues",
+                    "predict_selection",
+                    "feature_scaler",
+                    "pca",
+                    "params:predict",
+                ],
+                outputs="predictions",
+                name="predict_genres",
+            ),
+        ]
+    )

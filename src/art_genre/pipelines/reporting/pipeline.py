@@ -1,0 +1,106 @@
+"""Wiring of the ``reporting`` pipeline (no logic here: see ``nodes``, ``plots``, ``report``)."""
+
+import warnings
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import collect_timings, evaluate_models, gather_by_model
+from .plots import (
+    plot_bnn_residuals,
+    plot_genre_cooccurrence,
+    plot_genre_distribution,
+    plot_model_comparison,
+    plot_pca_variance,
+    plot_per_genre_f1,
+    plot_top1_confusion,
+    plot_training_curves,
+)
+from .report import build_report
+
+# Kedro needs a node's inputs when the pipeline is built, before parameters are read, so
+# the models are wired here by name: every one of them must have been trained (its
+# `<m>.predictions`, `<m>.history`, `<m>.timing` exist). The parameter `reporting.models`
+# (default: these four) then picks which of them are reported, and in which order.
+# Adding a model: add its name here and to `reporting.models`.
+MODELS = ("snn", "bnn", "bnn_study", "adam")
+
+# Plot name -> node function and its inputs; each figure is saved to `plot_<name>`
+# (data/08_reporting/plots/<name>.png) and read back as PNG bytes by the report.
+PLOTS = {
+    "training_curves": (plot_training_curves, ["reporting_histories"]),
+    "model_comparison": (
+        plot_model_comparison,
+        ["metrics", "timings", "params:reporting"],
+    ),
+    "per_genre_f1": (plot_per_genre_f1, ["per_genre_metrics"]),
+    "genre_distribution": (plot_genre_distribution, ["split_summary"]),
+    "pca_variance": (plot_pca_variance, ["pca_summary"]),
+    "bnn_residuals": (plot_bnn_residuals, ["reporting_histories"]),
+    "genre_cooccurrence": (plot_genre_cooccurrence, ["painting_index"]),
+    "top1_confusion": (plot_top1_confusion, ["reporting_predictions"]),
+}
+
+
+def _gather(kind: str, source: str) -> Node:
+    """A node collecting ``source`` (e.g. ``"{m}.predictions"``) of every model into one dict."""
+    with warnings.catch_warnings():
+        # `snn.predictions` & co. are the model pipelines' namespaced outputs: their dots
+        # are Kedro's namespaces, which Kedro's dotted-name warning is about.
+        warnings.filterwarnings("ignore", "One or more dataset names contain '.'")
+        return Node(
+            gather_by_model,
+            inputs={
+                "models": "params:reporting.models",
+                **{m: source.format(m=m) for m in MODELS},
+            },
+            outputs=f"reporting_{kind}",
+            name=f"gather_{kind}",
+        )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Model outputs → metrics, tuned thresholds, timings, plots, Markdown and HTML report."""
+    return Pipeline(
+        [
+            _gather("predictions", "{m}.predictions"),
+            _gather("histories", "{m}.history"),
+            _gather("timings", "{m}.timing"),
+            _gather("model_params", "params:{m}"),
+            Node(
+                evaluate_models,
+                inputs="reporting_predictions",
+                outputs=["metrics", "thresholds", "per_genre_metrics"],
+                name="evaluate_models",
+            ),
+            Node(
+                collect_timings,
+                inputs=["reporting_timings", "reporting_histories"],
+                outputs="timings",
+                name="collect_timings",
+            ),
+            *(
+                Node(func, inputs=inputs, outputs=f"plot_{name}", name=f"plot_{name}")
+                for name, (func, inputs) in PLOTS.items()
+            ),
+            Node(
+                build_report,
+                inputs={
+                    "metrics": "metrics",
+                    "per_genre_metrics": "per_genre_metrics",
+                    "thresholds": "thresholds",
+                    "timings": "timings",
+                    "histories": "reporting_histories",
+                    "model_params": "reporting_model_params",
+                    "split_summary": "split_summary",
+                    "data_quality_report": "data_quality_report",
+                    "feature_issues": "feature_issues",
+                    "pca_summary": "pca_summary",
+                    "feature_engineering_params": "params:feature_engineering",
+                    "reporting_params": "params:reporting",
+                    **{name: f"plot_{name}" for name in PLOTS},
+                },
+                outputs=["report_md", "report_html"],
+                name="build_report",
+            ),
+        ]
+    )

@@ -1,0 +1,189 @@
+"""Metric functions: hand-computed tiny examples, agreement with scikit-learn, tuning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score, hamming_loss, roc_auc_score
+
+from art_genre.pipelines.reporting.metrics import (
+    binarize,
+    evaluate_model,
+    macro_roc_auc,
+    per_genre_table,
+    rounded,
+    split_metrics,
+    thresholded_metrics,
+    tune_threshold,
+    tune_thresholds,
+)
+
+from .conftest import GENRES, fake_predictions
+
+# Four images, three genres (worked out by hand in the comments below).
+Y = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]], dtype=float)
+P = np.array([[0.9, 0.2, 0.4], [0.8, 0.7, 0.1], [0.3, 0.8, 0.6], [0.2, 0.1, 0.55]])
+
+
+def test_hand_computed_example_at_half():
+    predicted = binarize(P, 0.5)  # [[1,0,0],[1,1,0],[0,1,1],[0,0,1]]
+    scores = thresholded_metrics(Y, predicted)
+    assert scores["subset_accuracy"] == pytest.approx(1 / 4)  # only the last row
+    assert scores["hamming_loss"] == pytest.approx(4 / 12)
+    assert scores["micro_f1"] == pytest.approx(2 / 3)  # TP 4, FP 2, FN 2
+    assert scores["macro_f1"] == pytest.approx((0.5 + 1 + 0.5) / 3)
+    assert scores["weighted_f1"] == pytest.approx(2 / 3)  # supports 2, 2, 2
+    assert scores["samples_f1"] == pytest.approx((2 / 3 + 2 / 3 + 1 / 2 + 1) / 4)
+    assert scores["genres_present"] == 3
+
+
+def test_hand_computed_threshold_free_metrics():
+    record = split_metrics(Y, P, {"threshold_0.5": 0.5})
+    assert record["n_images"] == 4
+    # top-1 genres 0, 0, 1, 2: the second image (true genre 1) misses
+    assert record["any_match_accuracy"] == 0.75
+    assert record["macro_roc_auc"] == pytest.approx((3 / 4 + 1 + 1 / 2) / 3)
+    assert record["roc_auc_genres"] == 3
+
+
+def test_auc_skips_genres_without_both_classes_and_is_null_without_any():
+    Y2 = Y.copy()
+    Y2[:, 2] = 1  # genre 2 has no negative
+    auc, n = macro_roc_auc(Y2, P)
+    assert n == 2
+    assert auc == pytest.approx(roc_auc_score(Y2[:, :2], P[:, :2], average="macro"))
+    assert macro_roc_auc(np.ones_like(Y), P) == (None, 0)
+    assert split_metrics(np.ones_like(Y), P, {})["macro_roc_auc"] is None
+
+
+def test_agrees_with_scikit_learn_on_random_data():
+    rng = np.random.default_rng(3)
+    Yr = (rng.random((50, 5)) < 0.3).astype(float)
+    Yr[:, 4] = 0  # an absent genre: left out of macro-F1, kept in the others
+    proba = rng.random((50, 5))
+    predicted = binarize(proba, 0.5)
+    scores = thresholded_metrics(Yr, predicted)
+    assert scores["micro_f1"] == pytest.approx(
+        f1_score(Yr, predicted, average="micro", zero_division=0)
+    )
+    assert scores["macro_f1"] == pytest.approx(
+        f1_score(Yr, predicted, labels=[0, 1, 2, 3], average="macro", zero_division=0)
+    )
+    assert scores["weighted_f1"] == pytest.approx(
+        f1_score(Yr, predicted, average="weighted", zero_division=0)
+    )
+    assert scores["samples_f1"] == pytest.approx(
+        f1_score(Yr, predicted, average="samples", zero_division=0)
+    )
+    assert scores["hamming_loss"] == pytest.approx(hamming_loss(Yr, predicted))
+    assert scores["genres_present"] == 4
+    record = split_metrics(Yr, proba, {"threshold_0.5": 0.5})
+    top = proba.argmax(axis=1)
+    assert record["any_match_accuracy"] == pytest.approx(
+        Yr[np.arange(50), top].mean(), abs=1e-6
+    )
+
+
+def test_per_genre_table_by_hand():
+    table = per_genre_table(Y, binarize(P, 0.5), GENRES, [0.5] * 3)
+    assert list(table.columns) == [
+        "genre",
+        "threshold",
+        "precision",
+        "recall",
+        "f1",
+        "support",
+    ]
+    assert table["f1"].tolist() == [0.5, 1.0, 0.5]
+    assert table["precision"].tolist() == [0.5, 1.0, 0.5]
+    assert table["support"].tolist() == [2, 2, 2]
+
+
+def test_tune_threshold_by_hand():
+    # F1 at each candidate: 0.9 -> .67, 0.8 -> .5, 0.7 -> .8 (best), 0.4 -> .67, 0.1 -> .57;
+    # halfway between 0.7 and the next lower validation score 0.4
+    assert tune_threshold([1, 0, 1, 0, 0], [0.9, 0.8, 0.7, 0.4, 0.1]) == pytest.approx(
+        0.55
+    )
+    assert (
+        tune_threshold([0, 0, 0], [0.9, 0.2, 0.1]) is None
+    )  # no positive: nothing to tune
+    assert tune_threshold([1, 1], [0.3, 0.6]) == pytest.approx(0.3)  # the lowest score
+
+
+def test_tuned_thresholds_maximise_validation_f1():
+    rng = np.random.default_rng(0)
+    Yv = (rng.random((40, 3)) < 0.4).astype(float)
+    proba = np.clip(0.5 * Yv + 0.6 * rng.random((40, 3)), 0, 1)
+    thresholds = tune_thresholds(Yv, proba, GENRES)
+    for j, genre in enumerate(GENRES):
+        best = f1_score(Yv[:, j], proba[:, j] >= thresholds[genre])
+        for t in np.unique(proba[:, j]):
+            assert best >= f1_score(Yv[:, j], proba[:, j] >= t) - 1e-12
+
+
+def test_genre_without_validation_positive_keeps_default():
+    Yv = Y.copy()
+    Yv[:, 1] = 0
+    assert tune_thresholds(Yv, P, GENRES)["Cubism"] == 0.5
+
+
+def test_thresholds_use_validation_only():
+    predictions = fake_predictions()["snn"]
+    _, thresholds, _ = evaluate_model(predictions)
+    changed = {**predictions, "test": dict(predictions["test"])}
+    rng = np.random.default_rng(99)
+    changed["test"]["proba"] = rng.random(predictions["test"]["proba"].shape)
+    changed["test"]["Y"] = 1 - predictions["test"]["Y"]
+    metrics_changed, thresholds_changed, _ = evaluate_model(changed)
+    assert thresholds_changed == thresholds
+    assert metrics_changed["val"] == evaluate_model(predictions)[0]["val"]
+
+
+def test_evaluate_model_layout():
+    metrics, thresholds, table = evaluate_model(fake_predictions()["bnn"])
+    assert list(metrics) == ["val", "test"]
+    for split in ("val", "test"):
+        assert set(metrics[split]) == {
+            "n_images",
+            "any_match_accuracy",
+            "macro_roc_auc",
+            "roc_auc_genres",
+            "threshold_0.5",
+            "tuned",
+        }
+        for setting in ("threshold_0.5", "tuned"):
+            assert set(metrics[split][setting]) == {
+                "subset_accuracy",
+                "hamming_loss",
+                "micro_f1",
+                "macro_f1",
+                "weighted_f1",
+                "samples_f1",
+                "genres_present",
+            }
+    assert list(thresholds) == GENRES
+    assert len(table) == 2 * 2 * len(GENRES)
+    tuned = table[(table["split"] == "test") & (table["thresholds"] == "tuned")]
+    assert tuned["threshold"].tolist() == [thresholds[g] for g in GENRES]
+
+
+def test_empty_split_is_reported_not_failed():
+    predictions = fake_predictions()["snn"]
+    predictions["val"] = {
+        "image_ids": [],
+        "proba": np.zeros((0, 3)),
+        "Y": np.zeros((0, 3)),
+    }
+    metrics, thresholds, table = evaluate_model(predictions)
+    assert metrics["val"] == {"n_images": 0}
+    assert set(thresholds.values()) == {0.5}
+    assert set(table["split"]) == {"test"}
+
+
+def test_rounded_is_json_ready():
+    value = rounded(
+        {"a": np.float32(0.1234567891), "b": [np.int64(3), float("nan")], "c": np.True_}
+    )
+    assert value == {"a": 0.123457, "b": [3, None], "c": True}
+    assert type(value["b"][0]) is int

@@ -1,0 +1,55 @@
+"""The reporting pipeline's wiring, and a whole default run of the project on the sample."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from art_genre.pipelines.reporting import create_pipeline
+from art_genre.pipelines.reporting.pipeline import MODELS, PLOTS
+from tests.conftest import ROOT, run_kedro
+
+
+def test_wired_models_match_the_parameter_default():
+    params = yaml.safe_load((ROOT / "conf/base/parameters_reporting.yml").read_text())
+    assert list(params["reporting"]["models"]) == list(MODELS)
+
+
+def test_pipeline_reads_every_model_and_writes_the_reports():
+    pipeline = create_pipeline()
+    for model in MODELS:
+        for kind in ("predictions", "history", "timing"):
+            assert f"{model}.{kind}" in pipeline.inputs()
+    outputs = pipeline.all_outputs()
+    for name in (
+        "metrics",
+        "thresholds",
+        "timings",
+        "per_genre_metrics",
+        "report_md",
+        "report_html",
+    ):
+        assert name in outputs
+    assert {f"plot_{name}" for name in PLOTS} <= outputs
+
+
+@pytest.mark.slow
+def test_default_run_on_the_sample(kedro_project):
+    run_kedro(kedro_project)
+    reporting = kedro_project / "data/08_reporting"
+    metrics = json.loads((reporting / "metrics.json").read_text())
+    assert list(metrics) == list(MODELS)
+    assert all(set(metrics[m]) == {"val", "test"} for m in MODELS)
+    thresholds = json.loads((reporting / "thresholds.json").read_text())
+    assert list(thresholds) == list(MODELS)
+    html = (reporting / "report.html").read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64,") == len(PLOTS)
+    for name in PLOTS:
+        assert (reporting / "plots" / f"{name}.png").stat().st_size > 5_000
+    first = (reporting / "metrics.json").read_bytes()
+    run_kedro(
+        kedro_project
+    )  # the same configuration again: the same metrics, byte for byte
+    assert (reporting / "metrics.json").read_bytes() == first

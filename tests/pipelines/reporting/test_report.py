@@ -1,0 +1,151 @@
+"""The Markdown and HTML report on fake inputs."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+
+from art_genre.pipelines.reporting.nodes import collect_timings, evaluate_models
+from art_genre.pipelines.reporting.report import PLOT_CAPTIONS, build_report
+
+from .conftest import MODELS, png_bytes
+
+
+@pytest.fixture
+def report(
+    predictions,
+    histories,
+    timings,
+    model_params,
+    split_summary,
+    pca_summary,
+    issues,
+    feature_params,
+    reporting_params,
+    painting_index,
+):
+    from matplotlib.figure import Figure
+
+    metrics, thresholds, per_genre = evaluate_models(predictions)
+    plots = {}
+    for k, name in enumerate(PLOT_CAPTIONS):
+        fig = Figure(figsize=(2, 2))
+        fig.subplots().plot([0, k])
+        plots[name] = png_bytes(fig)
+    md, html = build_report(
+        metrics,
+        per_genre,
+        thresholds,
+        collect_timings(timings, histories),
+        histories,
+        model_params,
+        split_summary,
+        issues[0],
+        issues[1],
+        pca_summary,
+        feature_params,
+        reporting_params,
+        **plots,
+    )
+    return md, html, plots
+
+
+def test_report_names_every_model(report):
+    md, html, _ = report
+    for model in MODELS:
+        assert f"| {model} |" in md
+        assert f"<td>{model}</td>" in html
+
+
+def test_html_embeds_every_plot_and_md_links_them(report):
+    md, html, plots = report
+    assert len(plots) == 8
+    for name, png in plots.items():
+        assert f'src="data:image/png;base64,{base64.b64encode(png).decode()}"' in html
+        assert f"(plots/{name}.png)" in md
+    assert html.count("<img ") == len(plots)
+    assert not re.search(r'src="(?!data:)', html)  # self-contained
+
+
+def test_report_contents(report):
+    md, html, _ = report
+    assert "data/01_raw/sample" in md
+    assert (
+        "56" in md and "The first 50 of 56." in md
+    )  # skipped files: listed and counted
+    assert "71.04–73.19 %" in md and "0.61 / 0.68" in md  # the study beside ours
+    assert "artist recognition" in md and "leakage" in md  # caveats
+    assert "mobilenet" in md and "[8, 4]" in md  # settings
+    assert html.startswith("<!DOCTYPE html>") and "<style>" in html
+    assert "&lt;" not in md
+
+
+def test_report_without_skipped_files(
+    predictions,
+    histories,
+    timings,
+    model_params,
+    split_summary,
+    pca_summary,
+    feature_params,
+    reporting_params,
+):
+    import pandas as pd
+
+    metrics, thresholds, per_genre = evaluate_models(predictions)
+    empty = pd.DataFrame(columns=["stage", "file", "reason"])
+    md, html = build_report(
+        metrics,
+        per_genre,
+        thresholds,
+        collect_timings(timings, histories),
+        histories,
+        model_params,
+        split_summary,
+        empty,
+        empty,
+        pca_summary,
+        feature_params,
+        reporting_params,
+    )
+    assert "none: every file found was used" in md
+    assert "<img" not in html
+
+
+def test_report_takes_validated_parameter_models(
+    predictions,
+    histories,
+    timings,
+    model_params,
+    split_summary,
+    pca_summary,
+    issues,
+    feature_params,
+    reporting_params,
+):
+    """Kedro may hand parameters over as the pydantic models other nodes annotate."""
+    from art_genre.modelling.params import ModelParams
+    from art_genre.pipelines.feature_engineering.params import FeatureEngineeringParams
+
+    metrics, thresholds, per_genre = evaluate_models(predictions)
+    as_models = {
+        m: {"name": m, "model": ModelParams.model_validate(p["model"])}
+        for m, p in model_params.items()
+    }
+    md, _ = build_report(
+        metrics,
+        per_genre,
+        thresholds,
+        collect_timings(timings, histories),
+        histories,
+        as_models,
+        split_summary,
+        issues[0],
+        issues[1],
+        pca_summary,
+        FeatureEngineeringParams.model_validate(feature_params),
+        reporting_params,
+    )
+    assert "`mobilenet`" in md and "| adam | [8, 4] | he | adam lr 0.001 |" in md
