@@ -54,3 +54,13 @@ def test_full_run_writes_every_model_and_its_predictions(full_run):
 def test_a_pipeline_runs_alone_after_one_full_run(full_run, monkeypatch, name):
     monkeypatch.chdir(full_run)
     run_kedro(full_run, name)
+
+
+def test_the_models_learn_the_sample_styles(full_run):
+    """On the generated sample the genres are learnable: every model beats chance clearly."""
+    import json
+
+    metrics = json.loads((full_run / "data/08_reporting/metrics.json").read_text())
+    for name in MODELS:
+        assert metrics[name]["test"]["macro_roc_auc"] > 0.85, name
+    assert metrics["adam"]["test"]["any_match_accuracy"] >= 0.6
