@@ -31,7 +31,6 @@ from art_genre.features.extraction import (
 from art_genre.features.images import (
     RESAMPLING_METHODS,
     ImageDecodeError,
-    describe_error,
     open_image,
     path_items,
     to_model_input,
@@ -47,7 +46,6 @@ __all__ = [
     "ImageDecodeError",
     "WeightsUnavailableError",
     "build_backbone",
-    "describe_error",
     "extract_features",
     "feature_width",
     "iter_feature_batches",

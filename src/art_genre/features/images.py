@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from art_genre.quality import describe_error
+
 #: Resampling filters accepted by :func:`to_model_input`, by name.
 RESAMPLING_METHODS: dict[str, Image.Resampling] = {
     "nearest": Image.Resampling.NEAREST,
@@ -193,19 +195,6 @@ def to_model_input(
             f"Conversion produced shape {array.shape}, expected {(height, width, 3)}."
         )
     return np.ascontiguousarray(array)
-
-
-def describe_error(exc: BaseException) -> str:
-    """Format an exception as a one-line reason, e.g. ``"OSError: truncated"``.
-
-    Args:
-        exc: The exception.
-
-    Returns:
-        The exception type name followed by its message.
-    """
-    message = str(exc).strip() or repr(exc)
-    return f"{type(exc).__name__}: {message}"
 
 
 def open_image(path: str | Path) -> Image.Image:
