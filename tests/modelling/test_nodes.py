@@ -94,10 +94,9 @@ def test_divergence_names_the_model_and_epoch(model_input):
         train_model(model_input, params, "snn")
 
 
-def test_batch_larger_than_the_data_is_capped(model_input, caplog):
-    model, _ = train_model(model_input, _params(batch_size=1000, epochs=1), "snn")
-    assert "larger than the 60 training images" in caplog.text
-    assert model.n_features == 10
+def test_batch_larger_than_the_data_names_the_parameter(model_input):
+    with pytest.raises(ValueError, match=r"snn\.model\.batch_size=1000 .* 60 training"):
+        train_model(model_input, _params(batch_size=1000, epochs=1), "snn")
 
 
 def test_optimizer_factory():

@@ -79,21 +79,18 @@ def train_model(
     pos_weight = (
         inverse_frequency_pos_weight(Y) if params.class_weighting == "inverse_frequency" else None
     )
+    if params.batch_size > len(X):
+        raise ValueError(
+            f"{name}.model.batch_size={params.batch_size} is larger than the {len(X)} "
+            f"training images; use at most {len(X)}."
+        )
     fit_kwargs = {
         "epochs": params.epochs,
-        "batch_size": min(params.batch_size, len(X)),
+        "batch_size": params.batch_size,
         "rng": rng,
         "balanced_batches": params.balanced_batches,
         "early_stopping_patience": params.early_stopping_patience,
     }
-    if params.batch_size > len(X):
-        logger.warning(
-            "%s: batch_size %d is larger than the %d training images; using %d.",
-            name,
-            params.batch_size,
-            len(X),
-            len(X),
-        )
 
     def new_network(_stage: int = 1) -> MLP:
         return MLP(

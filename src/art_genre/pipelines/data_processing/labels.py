@@ -9,6 +9,9 @@ from pathlib import PurePosixPath
 
 import pandas as pd
 
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp")
+"""Suffixes taken as images by default (compared case-insensitively)."""
+
 GENRE_SEPARATOR = "|"
 """Separator of the genres of one image in the index table (genre names never hold it)."""
 

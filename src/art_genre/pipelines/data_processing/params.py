@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .labels import IMAGE_SUFFIXES
+
 Layout = Literal["auto", "resized", "images", "folders"]
 
 
@@ -62,7 +64,7 @@ class DataProcessingParams(BaseModel):
     layout: Layout = "auto"
     on_bad_input: Literal["skip", "fail"] = "skip"
     image_suffixes: list[str] = Field(
-        default_factory=lambda: [".jpg", ".jpeg", ".png"], min_length=1
+        default_factory=lambda: list(IMAGE_SUFFIXES), min_length=1
     )
     split: SplitParams = Field(default_factory=SplitParams)
 

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from art_genre.pipelines.data_processing.labels import IMAGE_SUFFIXES
+
 MODEL_NAMES = ("snn", "bnn", "bnn_study", "adam")
 
 
@@ -25,6 +27,6 @@ class PredictParams(BaseModel):
     model: Literal["snn", "bnn", "bnn_study", "adam"] = "snn"
     top_k: int = Field(3, ge=1)
     image_suffixes: list[str] = Field(
-        default_factory=lambda: [".jpg", ".jpeg", ".png"], min_length=1
+        default_factory=lambda: list(IMAGE_SUFFIXES), min_length=1
     )
     on_bad_input: Literal["skip", "fail"] = "skip"
