@@ -225,6 +225,16 @@ def test_too_many_components_names_the_parameter(sample):
         fit_pca(_features(index), index, params)
 
 
+def test_too_many_components_are_refused_before_any_extraction(sample, cache, backbone_builds):
+    _, parts, index, _ = sample
+    params = FeatureEngineeringParams.model_validate(
+        {"backbone": TINY, "pca": {"n_components": 300}}
+    )
+    with pytest.raises(ValueError, match=r"n_components=300 .* feature width 256"):
+        plan_feature_shards(parts, index, cache.load(), params)
+    assert backbone_builds == []
+
+
 @pytest.mark.parametrize(
     ("backbone", "match"),
     [

@@ -10,6 +10,10 @@ settings. :func:`plan_feature_shards` returns the shards still missing as *lazy*
 Kedro's ``PartitionedDataset`` computes and writes them one at a time, so a run that is
 killed keeps every finished batch and the next run does only what is missing; images added
 later are extracted alone; other backbone settings write to another folder and never mix.
+
+With ``backbone.executor: dask`` the missing shards are submitted at once as Dask tasks
+(:mod:`art_genre.features.distributed`) and each lazy callable waits for its own task: the
+shards are still written one by one, as they finish, in key order, with the same content.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -24,7 +29,13 @@ import pandas as pd
 from sklearn.decomposition import PCA, IncrementalPCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
-from art_genre.features import BackboneSettings, build_backbone, iter_feature_batches
+from art_genre.features import (
+    BackboneSettings,
+    FeatureBatch,
+    build_backbone,
+    feature_width,
+    iter_feature_batches,
+)
 from art_genre.pipelines.data_processing.labels import genre_lists
 from art_genre.quality import IssueLog, describe_error
 
@@ -64,6 +75,22 @@ def cached_image_ids(shards: dict[str, Callable[[], Any]], fingerprint: str) -> 
         done.update(shard["image_ids"])
         done.update(image_id for image_id, _ in shard["failures"])
     return done
+
+
+def _shard_content(
+    key: str, planned_ids: list[str], batch: FeatureBatch, settings: BackboneSettings
+) -> dict[str, Any]:
+    """The cache shard of one extracted batch (the same for every executor)."""
+    got = set(batch.ids) | {image_id for image_id, _ in batch.failures}
+    if got != set(planned_ids):  # pragma: no cover - a broken invariant
+        raise RuntimeError(f"Feature batch {key} came back with other images.")
+    return {
+        "image_ids": list(batch.ids),
+        "features": batch.features,
+        "failures": [list(f) for f in batch.failures],
+        "fingerprint": settings.fingerprint(),
+        "backbone": settings.to_dict(),
+    }
 
 
 class _ShardProducer:
@@ -112,17 +139,47 @@ class _ShardProducer:
             batch = next(self._stream)
             planned_key, planned_ids = self._batches[self._produced]
             self._produced += 1
-            got = set(batch.ids) | {image_id for image_id, _ in batch.failures}
-            if got != set(planned_ids):  # pragma: no cover - a broken invariant
-                raise RuntimeError(f"Feature batch {planned_key} came back with other images.")
-            self._ready[planned_key] = {
-                "image_ids": list(batch.ids),
-                "features": batch.features,
-                "failures": [list(f) for f in batch.failures],
-                "fingerprint": self._settings.fingerprint(),
-                "backbone": self._settings.to_dict(),
-            }
+            self._ready[planned_key] = _shard_content(
+                planned_key, planned_ids, batch, self._settings
+            )
         return self._ready.pop(key)
+
+
+class _DaskShardProducer:
+    """Submits every planned shard as a Dask task now; hands each out when Kedro asks.
+
+    Kedro saves the shards in sorted key order, so they are submitted in that order (the
+    first asked for run first). The cluster is closed when the last shard is handed out
+    or a task fails (see :class:`~art_genre.features.distributed.DaskBatchExtraction`).
+    """
+
+    def __init__(
+        self,
+        batches: list[tuple[str, list[str]]],
+        painting_images: dict[str, Callable[[], Any]],
+        params: FeatureEngineeringParams,
+    ) -> None:
+        from art_genre.features.distributed import DaskBatchExtraction
+
+        self._settings = params.backbone.settings()
+        self._planned = dict(batches)
+        dask = params.dask
+        self.extraction = DaskBatchExtraction(
+            [(key, [(i, painting_images[i]) for i in ids]) for key, ids in sorted(batches)],
+            self._settings,
+            address=dask.address,
+            n_workers=dask.n_workers,
+            threads_per_worker=dask.threads_per_worker,
+            tf_threads=dask.tf_threads,
+            retries=dask.retries,
+            decode_workers=params.backbone.decode_workers,
+            dashboard_address=dask.dashboard_address,
+        )
+
+    def get(self, key: str) -> dict[str, Any]:
+        """The shard ``key`` once its task has finished (each shard once)."""
+        batch = self.extraction.result(key)
+        return _shard_content(key, self._planned[key], batch, self._settings)
 
 
 def plan_feature_shards(
@@ -141,9 +198,13 @@ def plan_feature_shards(
 
     Returns:
         ``{shard key: callable}``; Kedro calls each one and writes its shard before the
-        next. Empty when the cache already holds every image.
+        next. Empty when the cache already holds every image. With the ``dask`` executor
+        every shard is already submitted to the cluster when this returns; a callable
+        waits for its own shard's task.
     """
     settings = params.backbone.settings()
+    n_train = int((painting_index["split"] == "train").sum())
+    check_n_components(params.pca, n_train, feature_width(settings))  # before any work
     fingerprint = settings.fingerprint()
     done = cached_image_ids(cached_feature_shards, fingerprint)
     todo = [i for i in painting_index["image_id"] if i not in done]
@@ -160,6 +221,9 @@ def plan_feature_shards(
     )
     if not batches:
         return {}
+    if params.backbone.executor == "dask":
+        dask_producer = _DaskShardProducer(batches, painting_images, params)
+        return {key: partial(dask_producer.get, key) for key, _ in batches}
     producer = _ShardProducer(
         batches,
         painting_images,
@@ -244,6 +308,20 @@ def describe_backbone(params: FeatureEngineeringParams) -> dict[str, Any]:
 # ------------------------------------------------------------------------- PCA
 
 
+def check_n_components(params: PCAParams, n_train: int, width: int) -> None:
+    """Refuse more PCA components than training images or feature columns.
+
+    Raises:
+        ValueError: Naming ``feature_engineering.pca.n_components`` and the limit.
+    """
+    if params.n_components > min(n_train, width):
+        raise ValueError(
+            f"feature_engineering.pca.n_components={params.n_components} is more than "
+            f"the {n_train} training images or the feature width {width} allow; "
+            f"use at most {min(n_train, width)}."
+        )
+
+
 def _split_rows(painting_features: dict[str, Any], painting_index: pd.DataFrame) -> pd.Series:
     """The split of every feature row, in feature order."""
     split = painting_index.set_index("image_id")["split"]
@@ -288,12 +366,7 @@ def fit_pca(
     splits = _split_rows(painting_features, painting_index)
     train = painting_features["features"][(splits == "train").to_numpy()]
     n_train, width = train.shape
-    if pca_params.n_components > min(n_train, width):
-        raise ValueError(
-            f"feature_engineering.pca.n_components={pca_params.n_components} is more than "
-            f"the {n_train} training images or the feature width {width} allow; "
-            f"use at most {min(n_train, width)}."
-        )
+    check_n_components(pca_params, n_train, width)
     scaler = StandardScaler(with_mean=pca_params.standardize, with_std=pca_params.standardize)
     scaled = scaler.fit_transform(train)
     pca = _make_pca(pca_params, width)

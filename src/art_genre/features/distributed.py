@@ -1,0 +1,412 @@
+"""Feature extraction on a Dask cluster: one task per batch, one backbone per worker.
+
+The client side (:class:`DaskBatchExtraction`) submits every batch as its own task, in the
+order the results will be asked for, and hands each result out when asked, releasing it
+on the cluster. The worker side (:func:`extract_batch`) runs the batch through
+:func:`~art_genre.features.extraction.iter_feature_batches` with a backbone it builds once
+per worker process and settings (a module-level cache keyed by the fingerprint), so
+thousands of tasks cost one model build per worker, not one per task.
+
+A worker that dies loses its running tasks and its unfetched results: the scheduler
+reruns them on the other workers (Dask's ``distributed.scheduler.allowed-failures``);
+a task that *raises* is retried ``retries`` times. A ``LocalCluster`` started here is
+closed when the last result is handed out, when a result fails, on :meth:`close`, when
+the extraction object is garbage collected, or at interpreter exit, whichever is first.
+
+Workers must be able to import ``art_genre`` (the task function is sent by reference)
+and to call the items' loaders (``PartitionedDataset`` loaders are bound ``load``
+methods of picklable kedro datasets: local paths are absolute, so remote workers need
+them on a shared mount, or fsspec URLs such as ``s3://``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import gc
+import logging
+import os
+import pickle
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from art_genre.features.backbones import (
+    BackboneSettings,
+    build_backbone,
+    feature_width,
+)
+from art_genre.features.extraction import FeatureBatch, iter_feature_batches
+
+if TYPE_CHECKING:  # pragma: no cover
+    from distributed import Client, Future, LocalCluster
+
+logger = logging.getLogger(__name__)
+
+# ------------------------------------------------------------------ worker side
+
+_MODELS: dict[str, _SerialModel] = {}
+_BUILDS: dict[str, int] = {}
+_MODELS_LOCK = threading.Lock()
+_MAX_MODELS = 2
+"""Backbones a worker keeps (runs with other settings may share long-lived workers)."""
+
+
+class _SerialModel:
+    """A backbone whose model calls take turns (tasks of one worker share it).
+
+    Only ``predict_on_batch`` is guarded: tasks running on other threads of the worker
+    decode their images meanwhile, and TensorFlow already uses every core it may.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self._lock = threading.Lock()
+
+    def predict_on_batch(self, x: np.ndarray) -> Any:
+        with self._lock:
+            return self.model.predict_on_batch(x)
+
+
+def _limit_tf_threads(n: int | None) -> None:
+    if n is None:
+        return
+    import tensorflow as tf  # noqa: PLC0415 - heavy import, deferred on purpose
+
+    threading_config = tf.config.threading
+    if threading_config.get_intra_op_parallelism_threads() == n:
+        return
+    try:
+        threading_config.set_intra_op_parallelism_threads(n)
+        threading_config.set_inter_op_parallelism_threads(n)
+    except RuntimeError as error:  # TF already ran something in this process
+        logger.warning("Cannot limit TensorFlow to %d threads here: %s", n, error)
+
+
+_EXIT_HOOK: list[bool] = []
+
+
+def _exit_quickly() -> None:
+    """Skip the final garbage collection when this worker process exits (once).
+
+    With TensorFlow loaded, that collection takes seconds, longer than the nanny waits
+    (it then kills the worker, with a warning), and a ``LocalCluster`` would hold the last
+    shard of a run for that long. Freezing the heap at exit skips it: the work is done
+    and the operating system frees the memory anyway.
+    """
+    if not _EXIT_HOOK:
+        _EXIT_HOOK.append(True)
+        atexit.register(gc.freeze)
+
+
+def _build_on_worker_loop(settings: BackboneSettings) -> Any:
+    """Build the backbone; random weights on the Dask worker's event-loop thread.
+
+    Random-weight backbones are reproducible because Keras draws its initialiser seeds
+    from Python's global ``random``, seeded for the build. A worker's event loop draws
+    from it too (heartbeat jitter), so a build on a task thread gets other weights from
+    one run to the next. On the loop thread nothing else runs meanwhile (the build
+    blocks the loop for a second or two, once per worker and settings). Loaded weights
+    (``imagenet``, a file) overwrite the initial ones: those build on the task thread.
+    """
+    try:
+        from distributed import get_worker  # noqa: PLC0415
+
+        worker = get_worker()
+    except (ImportError, ValueError):  # not in a Dask worker
+        return build_backbone(settings)
+    _exit_quickly()
+    if settings.weights is not None:
+        return build_backbone(settings)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # a task thread: hand the build to the loop and wait
+        import keras  # noqa: F401, PLC0415 - the slow import stays off the loop
+        from distributed.utils import sync  # noqa: PLC0415
+
+        async def build() -> Any:
+            return build_backbone(settings)
+
+        return sync(worker.loop, build)
+    return build_backbone(settings)  # already on the loop (``client.run``)
+
+
+def cached_backbone(
+    settings: BackboneSettings, fingerprint: str, tf_threads: int | None = None
+) -> _SerialModel:
+    """The backbone of ``settings`` in this process, built on first use only.
+
+    Args:
+        settings: Backbone settings.
+        fingerprint: ``settings.fingerprint()`` as the client computed it (the key).
+        tf_threads: TensorFlow threads to set before the first build (``None``: TF's).
+
+    Returns:
+        The shared model (``predict_on_batch`` serialised between threads).
+
+    Raises:
+        RuntimeError: If this process computes another fingerprint for the settings
+            (another Keras version for random weights, another weights file): its
+            features would not be the ones the cache folder promises.
+    """
+    with _MODELS_LOCK:
+        model = _MODELS.get(fingerprint)
+        if model is None:
+            here = settings.fingerprint()
+            if here != fingerprint:
+                raise RuntimeError(
+                    f"Backbone fingerprint {here} on this worker differs from the "
+                    f"client's {fingerprint} (another Keras version or weights file?)."
+                )
+            _limit_tf_threads(tf_threads)
+            model = _SerialModel(_build_on_worker_loop(settings))
+            while len(_MODELS) >= _MAX_MODELS:  # another run's settings: make room
+                _MODELS.pop(next(iter(_MODELS)))
+            _MODELS[fingerprint] = model
+            _BUILDS[fingerprint] = _BUILDS.get(fingerprint, 0) + 1
+    return model
+
+
+def backbone_builds() -> dict[str, int]:
+    """How many backbones this process built, by fingerprint (for checks and tests).
+
+    Lock-free: ``client.run`` calls it on the event loop, which a build may be waiting on.
+    """
+    return dict(_BUILDS)
+
+
+def warm_up(settings: BackboneSettings, fingerprint: str, tf_threads: int | None = None) -> int:
+    """Build (or find) the cached backbone; submit it as a task to each worker.
+
+    Returns:
+        The worker's process id.
+    """
+    cached_backbone(settings, fingerprint, tf_threads)
+    return os.getpid()
+
+
+def extract_batch(
+    items: Sequence[tuple[str, Callable[[], Any]]],
+    settings: BackboneSettings,
+    fingerprint: str,
+    decode_workers: int = 1,
+    tf_threads: int | None = None,
+) -> FeatureBatch:
+    """The features of one batch, computed with this process's cached backbone.
+
+    This is the task function: the items are ``(image_id, load_fn)`` pairs whose loaders
+    the worker calls (an image that fails to load is a failure of the batch, as locally).
+
+    Returns:
+        One :class:`~art_genre.features.FeatureBatch` for all the items.
+    """
+    if not items:
+        return FeatureBatch([], np.empty((0, feature_width(settings)), np.float32))
+    model = cached_backbone(settings, fingerprint, tf_threads)
+    batches = list(
+        iter_feature_batches(
+            list(items),
+            model,  # type: ignore[arg-type] - iter_feature_batches only predicts
+            settings,
+            batch_size=len(items),
+            progress=False,
+            decode_workers=decode_workers,
+        )
+    )
+    (batch,) = batches
+    return batch
+
+
+# ------------------------------------------------------------------ client side
+
+
+def _shutdown(
+    futures: dict[str, Future], client: Client | None, cluster: LocalCluster | None
+) -> None:
+    """Cancel what is left, close the client and the cluster we started (once)."""
+    pending = list(futures.values())
+    futures.clear()
+    try:
+        if pending and client is not None and client.status == "running":
+            client.cancel(pending)
+    except Exception as error:  # noqa: BLE001 - shutting down: report, keep going
+        logger.debug("Cancelling Dask tasks failed: %s", error)
+    for name, resource in (("client", client), ("cluster", cluster)):
+        if resource is None:
+            continue
+        try:
+            resource.close()
+        except Exception as error:  # noqa: BLE001
+            logger.debug("Closing the Dask %s failed: %s", name, error)
+
+
+def _check_picklable(items: Sequence[tuple[str, Any]]) -> None:
+    if not items:
+        return
+    image_id, loader = items[0]
+    try:
+        pickle.dumps(loader)
+    except Exception as error:
+        raise TypeError(
+            f"The loader of {image_id!r} ({loader!r}) cannot be pickled, so it cannot be "
+            "sent to Dask workers; use a catalog dataset (a PartitionedDataset's "
+            f"loaders are picklable): {error}"
+        ) from error
+
+
+class DaskBatchExtraction:
+    """Extract planned batches on a Dask cluster; hand out each result once, in any order.
+
+    Args:
+        batches: ``(key, items)`` per batch, ``items`` being ``(image_id, load_fn)``
+            pairs; submitted in this order (give the order results will be asked for).
+        settings: Backbone settings.
+        address: A running scheduler, or ``None`` to start a ``LocalCluster``.
+        n_workers: ``LocalCluster`` worker processes.
+        threads_per_worker: ``LocalCluster`` threads per worker.
+        tf_threads: TensorFlow threads per worker process (``None``: TF's default).
+        retries: Extra attempts of a task that raised.
+        decode_workers: Threads decoding a batch's images on the worker.
+        dashboard_address: ``LocalCluster`` dashboard (``None``: none).
+        progress: Show a progress bar of the images handed out.
+    """
+
+    def __init__(
+        self,
+        batches: Sequence[tuple[str, Sequence[tuple[str, Callable[[], Any]]]]],
+        settings: BackboneSettings,
+        *,
+        address: str | None = None,
+        n_workers: int = 2,
+        threads_per_worker: int = 2,
+        tf_threads: int | None = None,
+        retries: int = 2,
+        decode_workers: int = 1,
+        dashboard_address: str | None = None,
+        progress: bool = True,
+    ) -> None:
+        from distributed import Client, LocalCluster  # noqa: PLC0415 - optional, heavy
+
+        _check_picklable(batches[0][1] if batches else [])
+        self.settings = settings
+        self.fingerprint = settings.fingerprint()
+        self.cluster: LocalCluster | None = None
+        self._sizes = {key: len(items) for key, items in batches}
+        self._futures: dict[str, Future] = {}
+        self.n_submitted = 0
+        started = time.perf_counter()
+        if address is None:
+            self.cluster = LocalCluster(
+                n_workers=n_workers,
+                threads_per_worker=threads_per_worker,
+                processes=True,
+                dashboard_address=dashboard_address,
+            )
+            try:
+                self.client = Client(self.cluster)
+            except BaseException:
+                self.cluster.close()
+                raise
+        else:
+            self.client = Client(address)
+        self._finalizer = weakref.finalize(
+            self, _shutdown, self._futures, self.client, self.cluster
+        )
+        try:
+            self._submit(batches, retries, decode_workers, tf_threads)
+        except BaseException:
+            self.close()
+            raise
+        workers = len(self.client.nthreads())
+        logger.info(
+            "Dask %s (%d workers, dashboard %s): %d feature batches submitted in %.1f s.",
+            address or "LocalCluster",
+            workers,
+            self.client.dashboard_link if dashboard_address or address else "off",
+            len(batches),
+            time.perf_counter() - started,
+        )
+        if not workers:
+            logger.warning("The Dask scheduler has no workers yet: the tasks wait for one.")
+        total = sum(self._sizes.values())
+        self._bar = tqdm(
+            total=total,
+            desc="Extracting features (dask)",
+            unit="img",
+            disable=not progress,
+            smoothing=0.1,
+        )
+
+    def _submit(
+        self,
+        batches: Sequence[tuple[str, Sequence[tuple[str, Callable[[], Any]]]]],
+        retries: int,
+        decode_workers: int,
+        tf_threads: int | None,
+    ) -> None:
+        run = uuid.uuid4().hex[:8]
+        for n, (key, items) in enumerate(batches):
+            self._futures[key] = self.client.submit(
+                extract_batch,
+                list(items),
+                self.settings,
+                self.fingerprint,
+                decode_workers,
+                tf_threads,
+                key=f"extract_batch-{key.replace('/', '-')}-{run}",
+                retries=retries,
+                priority=len(batches) - n,  # the first asked for first
+                pure=False,
+            )
+            self.n_submitted += 1
+
+    @property
+    def closed(self) -> bool:
+        """True once the client (and a ``LocalCluster`` started here) are closed."""
+        return not self._finalizer.alive
+
+    @property
+    def pending(self) -> list[str]:
+        """Keys of the batches not handed out yet."""
+        return list(self._futures)
+
+    def result(self, key: str) -> FeatureBatch:
+        """Wait for batch ``key`` and return it (once); the last one closes the cluster.
+
+        Raises:
+            KeyError: If ``key`` was not planned or was already handed out.
+            Exception: The task's error (after its retries); the cluster is closed.
+        """
+        try:
+            future = self._futures.pop(key)
+        except KeyError:
+            raise KeyError(
+                f"Feature batch {key!r} was not planned or was already handed out."
+            ) from None
+        try:
+            batch = future.result()
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            del future  # releases the result on the cluster
+        self._bar.update(self._sizes[key])
+        if not self._futures:
+            self.close()
+        return batch
+
+    def close(self) -> None:
+        """Cancel the tasks left, close the client and a ``LocalCluster`` started here."""
+        self._bar_close()
+        self._finalizer()
+
+    def _bar_close(self) -> None:
+        bar = getattr(self, "_bar", None)
+        if bar is not None:
+            bar.close()
