@@ -373,7 +373,7 @@ def _weights_unavailable(
         "(Keras looks in $KERAS_HOME/models/, default ~/.keras/models/; "
         "KERAS_HOME is read when Keras is first imported), or run offline with "
         "random weights: set backbone.weights to null "
-        "(e.g. kedro run --params backbone.weights=null)."
+        "(kedro run --params feature_engineering.backbone.weights=null)."
     )
 
 

@@ -116,15 +116,17 @@ class _ShardProducer:
         self._batch_size = batch_size
         self._decode_workers = decode_workers
         self._stream: Iterator[Any] | None = None
+        # Built now, inside the node, so that missing ImageNet weights fail the node with
+        # their own message rather than later, wrapped in the cache's save error.
+        self._model = build_backbone(settings)
         self._produced = 0
         self._ready: dict[str, dict[str, Any]] = {}
 
     def _start(self) -> Iterator[Any]:
-        model = build_backbone(self._settings)
         items = [(i, self._images[i]) for _, ids in self._batches for i in ids]
         return iter_feature_batches(
             items,
-            model,
+            self._model,
             self._settings,
             batch_size=self._batch_size,
             decode_workers=self._decode_workers,
