@@ -322,3 +322,32 @@ def test_registry_names():
     assert {"resnet50", "mobilenet", "mobilenet_v2", "efficientnet_b0", "vgg16"} <= set(
         BACKBONES
     )
+
+
+def test_random_weights_ignore_the_global_random_state():
+    """Another thread drawing from Python's `random` must not change a seeded backbone."""
+    import random
+    import threading
+
+    from art_genre.features import BackboneSettings, build_backbone, preprocess
+
+    settings = BackboneSettings(name="mobilenet", weights=None, alpha=0.25, input_size=64)
+    pixels = np.random.default_rng(0).integers(0, 255, (2, 64, 64, 3), dtype=np.uint8)
+    batch = preprocess(settings, pixels)
+    quiet = np.asarray(build_backbone(settings).predict_on_batch(batch))
+    stop = threading.Event()
+
+    def churn() -> None:
+        while not stop.is_set():
+            random.random()
+
+    thread = threading.Thread(target=churn)
+    thread.start()
+    try:
+        busy = np.asarray(build_backbone(settings).predict_on_batch(batch))
+    finally:
+        stop.set()
+        thread.join()
+    np.testing.assert_array_equal(quiet, busy)
+    other = BackboneSettings(name="mobilenet", weights=None, alpha=0.25, input_size=64, seed=1)
+    assert not np.array_equal(quiet, np.asarray(build_backbone(other).predict_on_batch(batch)))

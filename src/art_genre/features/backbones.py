@@ -10,12 +10,10 @@ validating settings stay cheap.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -229,7 +227,11 @@ class BackboneSettings:
         if self.weights == "imagenet":
             weights: Any = {"imagenet": self.imagenet_weights_file}
         elif self.weights is None:
-            weights = {"random_seed": self.seed, "keras": _keras_version()}
+            weights = {
+                "random_seed": self.seed,
+                "init": "local-glorot-uniform",  # see _randomise_weights
+                "keras": _keras_version(),
+            }
         else:
             weights = {"file_sha256": _file_sha256(self.weights)}
         payload = {
@@ -377,15 +379,30 @@ def _weights_unavailable(
     )
 
 
-@contextlib.contextmanager
-def _seeded_python_random(seed: int) -> Iterator[None]:
-    """Seed Python's ``random`` (Keras draws unseeded initialiser seeds from it)."""
-    state = random.getstate()
-    random.seed(seed)
-    try:
-        yield
-    finally:
-        random.setstate(state)
+def _randomise_weights(model: keras.Model, seed: int) -> None:
+    """Give every weight a fresh value drawn from ``np.random.default_rng(seed)``.
+
+    Keras draws the seeds of unseeded initialisers from Python's global ``random``, which
+    any other thread (a notebook, a Dask worker's event loop) may advance meanwhile: the
+    "same" random backbone would then differ between runs. Drawing every value here from a
+    local Generator makes random weights depend on ``seed`` alone. Kernels get Keras'
+    default Glorot-uniform values (fans as ``keras.initializers`` computes them), biases
+    and BatchNorm shifts zeros, BatchNorm scales and variances ones.
+    """
+    rng = np.random.default_rng(seed)
+    for weight in model.weights:
+        shape = tuple(int(d) for d in weight.shape)
+        name = (getattr(weight, "path", None) or weight.name).rsplit("/", 1)[-1]
+        if name in ("gamma", "moving_variance"):
+            values = np.ones(shape)
+        elif len(shape) < 2:
+            values = np.zeros(shape)
+        else:
+            receptive = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+            fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
+            limit = np.sqrt(6.0 / (fan_in + fan_out))
+            values = rng.uniform(-limit, limit, shape)
+        weight.assign(values.astype(np.float32))
 
 
 def build_backbone(settings: BackboneSettings) -> keras.Model:
@@ -418,20 +435,15 @@ def build_backbone(settings: BackboneSettings) -> keras.Model:
     if spec.alphas is not None:
         kwargs["alpha"] = settings.alpha
     constructor = getattr(keras.applications, spec.constructor)
-    seeding = (
-        _seeded_python_random(settings.seed)
-        if settings.weights is None
-        else contextlib.nullcontext()
-    )
     try:
-        with seeding:
-            base = constructor(**kwargs)
+        base = constructor(**kwargs)
     except Exception as exc:
         frame = _get_file_frame(exc) if settings.weights == "imagenet" else None
         if frame is not None:
             raise _weights_unavailable(settings, exc, frame) from exc
         raise
     if settings.weights is None:
+        _randomise_weights(base, settings.seed)
         _calibrate_batch_norm(base, settings)
     if settings.pooling == "flatten":
         outputs = keras.layers.Flatten(name="flatten_features")(base.output)

@@ -21,7 +21,6 @@ them on a shared mount, or fsspec URLs such as ``s3://``).
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import gc
 import logging
@@ -105,36 +104,16 @@ def _exit_quickly() -> None:
         atexit.register(gc.freeze)
 
 
-def _build_on_worker_loop(settings: BackboneSettings) -> Any:
-    """Build the backbone; random weights on the Dask worker's event-loop thread.
-
-    Random-weight backbones are reproducible because Keras draws its initialiser seeds
-    from Python's global ``random``, seeded for the build. A worker's event loop draws
-    from it too (heartbeat jitter), so a build on a task thread gets other weights from
-    one run to the next. On the loop thread nothing else runs meanwhile (the build
-    blocks the loop for a second or two, once per worker and settings). Loaded weights
-    (``imagenet``, a file) overwrite the initial ones: those build on the task thread.
-    """
+def _build_in_worker(settings: BackboneSettings) -> Any:
+    """Build the backbone in this process (random weights depend on ``seed`` alone)."""
     try:
         from distributed import get_worker  # noqa: PLC0415
 
-        worker = get_worker()
+        get_worker()
     except (ImportError, ValueError):  # not in a Dask worker
         return build_backbone(settings)
     _exit_quickly()
-    if settings.weights is not None:
-        return build_backbone(settings)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # a task thread: hand the build to the loop and wait
-        import keras  # noqa: F401, PLC0415 - the slow import stays off the loop
-        from distributed.utils import sync  # noqa: PLC0415
-
-        async def build() -> Any:
-            return build_backbone(settings)
-
-        return sync(worker.loop, build)
-    return build_backbone(settings)  # already on the loop (``client.run``)
+    return build_backbone(settings)
 
 
 def cached_backbone(
@@ -165,7 +144,7 @@ def cached_backbone(
                     f"client's {fingerprint} (another Keras version or weights file?)."
                 )
             _limit_tf_threads(tf_threads)
-            model = _SerialModel(_build_on_worker_loop(settings))
+            model = _SerialModel(_build_in_worker(settings))
             while len(_MODELS) >= _MAX_MODELS:  # another run's settings: make room
                 _MODELS.pop(next(iter(_MODELS)))
             _MODELS[fingerprint] = model
