@@ -4,3 +4,6 @@ The three model pipelines differ only in parameters (network, optimiser, ensembl
 are built from one template (:func:`~art_genre.modelling.pipeline.model_pipeline`), each in
 its own namespace.
 """
+
+MODEL_NAMES = ("snn", "bnn", "bnn_study", "adam")
+"""Every trained model's namespace (the snn, bnn and adam pipelines), in report order."""

@@ -8,8 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from art_genre.pipelines.data_processing.labels import IMAGE_SUFFIXES
 
-MODEL_NAMES = ("snn", "bnn", "bnn_study", "adam")
-
 
 class PredictParams(BaseModel):
     """What to predict with.

@@ -2,8 +2,9 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from art_genre.modelling import MODEL_NAMES
+
 from .nodes import extract_new_features, predict_genres, select_model
-from .params import MODEL_NAMES
 
 
 def create_pipeline(**kwargs) -> Pipeline:

@@ -4,6 +4,8 @@ import warnings
 
 from kedro.pipeline import Node, Pipeline
 
+from art_genre.modelling import MODEL_NAMES
+
 from .nodes import collect_timings, evaluate_models, gather_by_model
 from .plots import (
     plot_bnn_residuals,
@@ -21,8 +23,8 @@ from .report import build_report
 # the models are wired here by name: every one of them must have been trained (its
 # `<m>.predictions`, `<m>.history`, `<m>.timing` exist). The parameter `reporting.models`
 # (default: these four) then picks which of them are reported, and in which order.
-# Adding a model: add its name here and to `reporting.models`.
-MODELS = ("snn", "bnn", "bnn_study", "adam")
+# Adding a model: add its name to `art_genre.modelling.MODEL_NAMES` and `reporting.models`.
+MODELS = MODEL_NAMES
 
 # Plot name -> node function and its inputs; each figure is saved to `plot_<name>`
 # (data/08_reporting/plots/<name>.png) and read back as PNG bytes by the report.
