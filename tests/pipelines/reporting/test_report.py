@@ -73,7 +73,7 @@ def test_report_contents(report):
     md, html, _ = report
     assert "data/01_raw/sample" in md
     assert (
-        "56" in md and "The first 50 of 56." in md
+        "56" in md and "The first 50 of 56 kinds." in md
     )  # skipped files: listed and counted
     assert "71.04–73.19 %" in md and "0.61 / 0.68" in md  # the study beside ours
     assert "artist recognition" in md and "leakage" in md  # caveats
@@ -149,3 +149,24 @@ def test_report_takes_validated_parameter_models(
         reporting_params,
     )
     assert "`mobilenet`" in md and "| adam | [8, 4] | he | adam lr 0.001 |" in md
+
+
+def test_issues_of_one_kind_in_one_file_are_grouped():
+    import pandas as pd
+
+    from art_genre.pipelines.reporting.report import group_issues
+
+    issues = pd.DataFrame(
+        [
+            ("labels", "artists.csv", "artist 'A' has no image in the painting folder"),
+            ("labels", "artists.csv", "artist 'B' has no image in the painting folder"),
+            ("decode", "x.jpg", "unreadable image (OSError: truncated)"),
+            ("labels", "artists.csv", "artist 'C' has no image in the painting folder"),
+        ],
+        columns=["stage", "file", "reason"],
+    )
+    grouped = group_issues(issues)
+    assert grouped.values.tolist() == [
+        ["labels", "artists.csv", "artist '…' has no image in the painting folder: A, B, C", 3],
+        ["decode", "x.jpg", "unreadable image (OSError: truncated)", 1],
+    ]

@@ -462,20 +462,45 @@ def _data_section(
                 + ")."
             )
         )
-        listed = issues.head(max_listed)
+        grouped = group_issues(issues)
+        listed = grouped.head(max_listed)
         caption = (
-            f"The first {len(listed)} of {n_issues}."
-            if n_issues > len(listed)
-            else "All of them."
+            f"The first {len(listed)} of {len(grouped)} kinds."
+            if len(grouped) > len(listed)
+            else "All of them (one row per file and kind of problem)."
         )
         blocks.append(
             Table(
-                ["stage", "file", "reason"],
-                listed[["stage", "file", "reason"]].values.tolist(),
+                ["stage", "file", "reason", "count"],
+                listed[["stage", "file", "reason", "count"]].values.tolist(),
                 caption,
             )
         )
     return blocks
+
+
+def group_issues(issues: pd.DataFrame) -> pd.DataFrame:
+    """One row per file and kind of problem, the quoted names of a kind listed together.
+
+    ``artists.csv`` may have dozens of rows "artist 'X' has no image in the painting
+    folder" (a subset of the archive): they become one row naming every artist.
+
+    Args:
+        issues: Rows ``stage``, ``file``, ``reason``.
+
+    Returns:
+        Rows ``stage``, ``file``, ``reason``, ``count``, in first-seen order.
+    """
+    quoted = re.compile(r"'([^']*)'")
+    kinds = issues.assign(kind=issues["reason"].map(lambda r: quoted.sub("'…'", str(r))))
+    rows = []
+    for (stage, file, kind), group in kinds.groupby(["stage", "file", "kind"], sort=False):
+        if len(group) == 1:
+            rows.append((stage, file, group["reason"].iloc[0], 1))
+            continue
+        names = [m for r in group["reason"] for m in quoted.findall(str(r))]
+        rows.append((stage, file, f"{kind}: {', '.join(names)}", len(group)))
+    return pd.DataFrame(rows, columns=["stage", "file", "reason", "count"])
 
 
 def _settings_section(
