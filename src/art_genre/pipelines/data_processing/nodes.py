@@ -28,7 +28,6 @@ from art_genre.quality import QUALITY_COLUMNS, IssueLog, describe_error
 from .labels import (
     artist_from_file_name,
     fold_name,
-    genre_lists,
     hidden_or_leftover,
     join_genres,
     label_from_folder,
@@ -479,7 +478,3 @@ def build_data_quality_report(*issue_tables: pd.DataFrame) -> pd.DataFrame:
         )
     return report[QUALITY_COLUMNS]
 
-
-def genre_matrix(index: pd.DataFrame, vocabulary: MultiLabelBinarizer) -> np.ndarray:
-    """Multi-hot genre targets of an index table, in the vocabulary's column order."""
-    return vocabulary.transform(genre_lists(index)).astype(np.float32)
