@@ -30,7 +30,7 @@ def model_input():
 
 
 def _params(**overrides) -> ModelParams:
-    base = {"hidden_sizes": [16, 8], "epochs": 15, "batch_size": 8, "init": "he"}
+    base = {"hidden_sizes": [16, 8], "epochs": 15, "batch_size": 8, "init": "he", "seeds": [42]}
     return ModelParams.model_validate({**base, **overrides})
 
 
@@ -50,13 +50,15 @@ CONFIGS = {
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_each_model_learns_the_separable_problem(model_input, name):
-    model, history = train_model(model_input, _params(**CONFIGS[name]), name)
-    predictions, timing = predict_splits(model, model_input)
+    model, models, history = train_model(model_input, _params(**CONFIGS[name]), name)
+    assert models == [model]
+    predictions, timing = predict_splits(models, model_input)
     test = predictions["test"]
-    hits = test["Y"][np.arange(len(test["Y"])), test["proba"].argmax(axis=1)]
+    hits = test["Y"][np.arange(len(test["Y"])), test["logits"][0].argmax(axis=1)]
     assert hits.mean() >= 0.9
     assert predictions["genres"] == GENRES and predictions["model"] == name
-    assert test["proba"].shape == (20, 3)
+    assert predictions["seeds"] == [42]
+    assert test["logits"].shape == (1, 20, 3) and test["logits"].dtype == np.float64
     assert history["epochs_run"] == len(history["train_loss"]) >= 1
     assert len(history["val_loss"]) == history["epochs_run"]
     assert timing["train_seconds"] > 0 and timing["inference_seconds"] >= 0
@@ -66,17 +68,44 @@ def test_each_model_learns_the_separable_problem(model_input, name):
 
 
 def test_training_is_bit_identical_for_a_seed(model_input):
-    a, _ = train_model(model_input, _params(**CONFIGS["adam"]), "adam")
-    b, _ = train_model(model_input, _params(**CONFIGS["adam"]), "adam")
-    c, _ = train_model(model_input, _params(**CONFIGS["adam"], seed=7), "adam")
+    a, _, _ = train_model(model_input, _params(**CONFIGS["adam"]), "adam")
+    b, _, _ = train_model(model_input, _params(**CONFIGS["adam"]), "adam")
+    c, _, _ = train_model(model_input, _params(**CONFIGS["adam"], seeds=[7]), "adam")
     X = model_input["test"]["X"]
     assert np.array_equal(a.predict_proba(X), b.predict_proba(X))
     assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
 
 
+@pytest.mark.parametrize("name", ["adam", "bnn"])
+def test_each_seed_trains_its_own_model_on_the_same_split(model_input, name):
+    params = _params(**CONFIGS[name], seeds=[42, 7, 3])
+    first, models, history = train_model(model_input, params, name)
+    alone, _, _ = train_model(model_input, _params(**CONFIGS[name], seeds=[42]), name)
+    X = model_input["test"]["X"]
+    assert first is models[0] and len(models) == 3
+    # the first seed's model does not depend on the other seeds
+    assert np.array_equal(first.decision_function(X), alone.decision_function(X))
+    logits = [m.decision_function(X) for m in models]
+    assert not np.array_equal(logits[0], logits[1]) and not np.array_equal(logits[1], logits[2])
+    assert [r["seed"] for r in history["seed_runs"]] == [42, 7, 3]
+    assert history["train_seconds_all_seeds"] >= history["train_seconds"] > 0
+    predictions, timing = predict_splits(models, model_input)
+    assert predictions["seeds"] == [42, 7, 3]
+    assert predictions["val"]["logits"].shape == (3, 20, 3)
+    assert np.array_equal(predictions["test"]["logits"][1], logits[1])
+    assert timing["train_seconds_all_seeds"] >= timing["train_seconds"]
+
+
+def test_seeds_must_be_distinct_and_present():
+    with pytest.raises(ValidationError, match="distinct"):
+        _params(seeds=[1, 1])
+    with pytest.raises(ValidationError, match="at least 1"):
+        _params(seeds=[])
+
+
 def test_class_weighting_and_balanced_batches_run(model_input):
     params = _params(**CONFIGS["snn"], class_weighting="inverse_frequency", balanced_batches=True)
-    model, history = train_model(model_input, params, "snn")
+    model, _, history = train_model(model_input, params, "snn")
     assert np.isfinite(history["train_loss"]).all()
 
 
@@ -84,7 +113,7 @@ def test_early_stopping_ends_before_the_last_epoch(model_input):
     noisy = {**model_input, "train": dict(model_input["train"])}
     noisy["train"]["Y"] = np.random.default_rng(1).permutation(model_input["train"]["Y"])
     params = _params(**CONFIGS["adam"], epochs=200, early_stopping_patience=2)
-    _, history = train_model(noisy, params, "adam")
+    _, _, history = train_model(noisy, params, "adam")
     assert history["stopped_early"] and history["epochs_run"] < 200
 
 
@@ -105,7 +134,7 @@ def test_optimizer_factory():
 
 
 def test_classifier_refuses_other_features_and_vocabularies(model_input):
-    model, _ = train_model(model_input, _params(epochs=1), "snn")
+    model, _, _ = train_model(model_input, _params(epochs=1), "snn")
     model.check_compatible(GENRES, "abc")
     with pytest.raises(IncompatibleArtefactsError, match="trained on the genres"):
         model.check_compatible(["Baroque"], "abc")

@@ -7,3 +7,7 @@ its own namespace.
 
 MODEL_NAMES = ("snn", "bnn", "bnn_study", "adam")
 """Every trained model's namespace (the snn, bnn and adam pipelines), in report order."""
+
+BASELINE_NAMES = ("prior", "logreg", "mlp")
+"""The baselines' namespaces (the baselines pipeline), in report order: the genre prior,
+one-vs-rest logistic regression, scikit-learn's MLPClassifier."""

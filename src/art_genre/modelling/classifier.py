@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.special import expit, logit
 
 from art_genre.nn import MLP, BoostedEnsemble
 
@@ -38,19 +39,37 @@ class GenreClassifier:
     params: dict[str, Any] = field(default_factory=dict)
     train_seconds: float = 0.0
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Per-genre probabilities, shape ``(n, len(genres))``.
-
-        Raises:
-            IncompatibleArtefactsError: If ``X`` is not ``n_features`` wide.
-        """
+    def _checked(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X)
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise IncompatibleArtefactsError(
                 f"Model {self.name!r} takes {self.n_features} features per image, got "
                 f"an array of shape {X.shape}."
             )
-        return np.asarray(self.estimator.predict_proba(X), dtype=np.float64)
+        return X
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        """Per-genre logits in float64, shape ``(n, len(genres))``.
+
+        Raises:
+            IncompatibleArtefactsError: If ``X`` is not ``n_features`` wide.
+        """
+        X = self._checked(X)
+        estimator = self.estimator
+        if isinstance(estimator, MLP):
+            return np.asarray(estimator.logits(X), dtype=np.float64)
+        if estimator.variant == "gradient":
+            return np.asarray(estimator.decision_function(X), dtype=np.float64)
+        proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+        return logit(np.clip(proba, 1e-300, 1 - 1e-16))
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Per-genre probabilities ``expit(logits)`` in float64, shape ``(n, len(genres))``.
+
+        Raises:
+            IncompatibleArtefactsError: If ``X`` is not ``n_features`` wide.
+        """
+        return expit(self.decision_function(X))
 
     def check_compatible(self, genres: list[str], feature_fingerprint: str) -> None:
         """Refuse a vocabulary or backbone other than the ones the model was trained on.

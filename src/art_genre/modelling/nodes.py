@@ -52,12 +52,12 @@ def _history_dict(history: History) -> dict[str, Any]:
 
 def train_model(
     model_input: dict[str, Any], params: ModelParams, name: str
-) -> tuple[GenreClassifier, dict[str, Any]]:
-    """Train one model on the training split, validating on the validation split.
+) -> tuple[GenreClassifier, list[GenreClassifier], dict[str, Any]]:
+    """Train one model per seed of ``params.seeds`` on the same training split.
 
-    The network, optimiser and ensemble come from ``params``; every random choice (the
-    initial weights, the shuffling) comes from ``params.seed``, so a rerun gives the same
-    model bit for bit.
+    Every run validates on the validation split; every random choice of a run (the
+    initial weights, the shuffling) comes from its seed, so a rerun gives the same models
+    bit for bit.
 
     Args:
         model_input: Output of ``feature_engineering`` (``train`` and ``val`` splits).
@@ -65,25 +65,59 @@ def train_model(
         name: The model's name, for logs, errors and the report.
 
     Returns:
-        The trained :class:`GenreClassifier` and its training history: per-epoch
-        losses and any-match accuracy (per stage for an ensemble), wall time.
+        The first seed's :class:`GenreClassifier` (the one ``predict`` uses), the models
+        of every seed (in ``params.seeds`` order) and the training history: the first
+        seed's per-epoch losses and any-match accuracy (per stage for an ensemble) and,
+        under ``seed_runs``, one summary per seed.
 
     Raises:
         art_genre.nn.NonFiniteLossError: If training diverges, naming the model and epoch.
+        ValueError: If the batch size exceeds the training set.
+    """
+    n_train = len(model_input["train"]["X"])
+    if params.batch_size > n_train:
+        raise ValueError(
+            f"{name}.model.batch_size={params.batch_size} is larger than the {n_train} "
+            f"training images; use at most {n_train}."
+        )
+    runs = [train_one_seed(model_input, params, name, seed) for seed in params.seeds]
+    models = [model for model, _ in runs]
+    history = dict(runs[0][1])
+    history["seed_runs"] = [_seed_summary(seed, h) for seed, (_, h) in zip(params.seeds, runs, strict=True)]
+    history["train_seconds_all_seeds"] = sum(h["train_seconds"] for _, h in runs)
+    return models[0], models, history
+
+
+def _seed_summary(seed: int, history: dict[str, Any]) -> dict[str, Any]:
+    """What the report shows of one seed's run."""
+    val_loss = [v for v in history.get("val_loss", []) if v is not None]
+    return {
+        "seed": seed,
+        "epochs_run": history["epochs_run"],
+        "best_epoch": history.get("best_epoch"),
+        "train_seconds": history["train_seconds"],
+        "final_train_loss": history["train_loss"][-1] if history["train_loss"] else None,
+        "best_val_loss": min(val_loss) if val_loss else None,
+        "stages_kept": sum(1 for s in history.get("stages", []) if s.get("kept", True)),
+    }
+
+
+def train_one_seed(
+    model_input: dict[str, Any], params: ModelParams, name: str, seed: int
+) -> tuple[GenreClassifier, dict[str, Any]]:
+    """Train one model with one seed (see :func:`train_model`).
+
+    Returns:
+        The trained :class:`GenreClassifier` and its history.
     """
     train, val = model_input["train"], model_input["val"]
     X, Y = train["X"], train["Y"]
     X_val, Y_val = (val["X"], val["Y"]) if len(val["X"]) else (None, None)
     n_inputs, n_outputs = X.shape[1], Y.shape[1]
-    rng = np.random.default_rng(params.seed)
+    rng = np.random.default_rng(seed)
     pos_weight = (
         inverse_frequency_pos_weight(Y) if params.class_weighting == "inverse_frequency" else None
     )
-    if params.batch_size > len(X):
-        raise ValueError(
-            f"{name}.model.batch_size={params.batch_size} is larger than the {len(X)} "
-            f"training images; use at most {len(X)}."
-        )
     fit_kwargs = {
         "epochs": params.epochs,
         "batch_size": params.batch_size,
@@ -143,14 +177,15 @@ def train_model(
         history["stages"] = [_stage_record(s) for s in estimator.stages]
     seconds = time.perf_counter() - start
     history["train_seconds"] = seconds
-    logger.info("Trained %s in %.1f s.", name, seconds)
+    history["seed"] = seed
+    logger.info("Trained %s (seed %d) in %.1f s.", name, seed, seconds)
     classifier = GenreClassifier(
         name=name,
         estimator=estimator,
         genres=list(model_input["genres"]),
         feature_fingerprint=model_input["fingerprint"],
         n_features=n_inputs,
-        params=params.model_dump(),
+        params={**params.model_dump(), "seed": seed},
         train_seconds=seconds,
     )
     return classifier, history
@@ -178,29 +213,40 @@ def _concatenate_stage_histories(name: str, stages: list[dict[str, Any]]) -> dic
 
 
 def predict_splits(
-    model: GenreClassifier, model_input: dict[str, Any]
+    models: list[GenreClassifier], model_input: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, float]]:
-    """Predicted genre probabilities for the validation and test splits.
+    """Every seed's genre logits for the validation and test splits.
+
+    Logits are float64 (probabilities are ``expit(logits)``): rankings and argmax are
+    taken from them, so saturated probabilities never tie.
 
     Args:
-        model: The trained model.
+        models: The models of every seed (output of :func:`train_model`).
         model_input: Output of ``feature_engineering``.
 
     Returns:
-        ``{"genres": [...], "val": {"image_ids", "proba", "Y"}, "test": {...}}`` and the
-        timing (training and inference seconds).
+        ``{"model", "genres", "seeds", "val": {"image_ids", "Y", "logits"}, "test": ...}``
+        with ``logits`` of shape ``(n_seeds, n_images, n_genres)``, and the timing
+        (training seconds of the first seed and of all seeds, inference seconds of all
+        seeds).
     """
-    predictions: dict[str, Any] = {"model": model.name, "genres": list(model.genres)}
+    first = models[0]
+    predictions: dict[str, Any] = {
+        "model": first.name,
+        "genres": list(first.genres),
+        "seeds": [int(m.params.get("seed", n)) for n, m in enumerate(models)],
+    }
     start = time.perf_counter()
     for split in PREDICTED_SPLITS:
         data = model_input[split]
         predictions[split] = {
             "image_ids": list(data["image_ids"]),
-            "proba": model.predict_proba(data["X"]),
             "Y": np.asarray(data["Y"]),
+            "logits": np.stack([m.decision_function(data["X"]) for m in models]),
         }
     timing = {
-        "train_seconds": float(model.train_seconds),
+        "train_seconds": float(first.train_seconds),
+        "train_seconds_all_seeds": float(sum(m.train_seconds for m in models)),
         "inference_seconds": time.perf_counter() - start,
     }
     return predictions, timing

@@ -72,7 +72,10 @@ class ModelParams(BaseModel):
         optimizer: See :class:`OptimizerParams`.
         epochs: Epochs at most (the study: 30).
         batch_size: Rows per update (the study: 32).
-        seed: Seed of the weights and of the shuffling.
+        seeds: One training run per seed (the weights and the shuffling), on the same
+            split; the first seed's model is the one saved for ``predict``, every seed's
+            predictions go to the report (mean ± sd over seeds). Declared once in
+            ``conf/base/globals.yml`` (``seeds``).
         early_stopping_patience: Stop after this many epochs without a better validation
             loss and restore the best weights; ``null`` trains every epoch (the study).
         class_weighting: ``inverse_frequency`` weights each genre's positives by
@@ -89,7 +92,7 @@ class ModelParams(BaseModel):
     optimizer: OptimizerParams = Field(default_factory=OptimizerParams)
     epochs: int = Field(30, ge=1)
     batch_size: int = Field(32, ge=1)
-    seed: int = 42
+    seeds: list[int] = Field(default_factory=lambda: [42, 0, 1, 2, 3], min_length=1)
     early_stopping_patience: int | None = Field(None, ge=1)
     class_weighting: Literal["none", "inverse_frequency"] = "none"
     balanced_batches: bool = False
@@ -100,4 +103,11 @@ class ModelParams(BaseModel):
         bad = [s for s in self.hidden_sizes if s < 1]
         if bad:
             raise ValueError(f"hidden_sizes must all be at least 1, got {self.hidden_sizes}")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must be distinct, got {self.seeds}")
         return self
+
+    @property
+    def seed(self) -> int:
+        """The primary seed: its model is the one saved for ``predict``."""
+        return self.seeds[0]

@@ -11,7 +11,8 @@ def model_pipeline(name: str) -> Pipeline:
     """Train one model and predict the validation and test splits, in namespace ``name``.
 
     Reads the shared ``model_input`` and the parameters ``params:<name>.model``; writes
-    ``<name>.model`` (versioned), ``<name>.history``, ``<name>.predictions`` and
+    ``<name>.model`` (versioned: the first seed's, for ``predict``),
+    ``<name>.seed_models`` (every seed's, in memory), ``<name>.history``, ``<name>.predictions`` and
     ``<name>.timing``.
 
     Args:
@@ -25,12 +26,12 @@ def model_pipeline(name: str) -> Pipeline:
             Node(
                 train_model,
                 inputs=["model_input", "params:model", "params:name"],
-                outputs=["model", "history"],
+                outputs=["model", "seed_models", "history"],
                 name="train_model",
             ),
             Node(
                 predict_splits,
-                inputs=["model", "model_input"],
+                inputs=["seed_models", "model_input"],
                 outputs=["predictions", "timing"],
                 name="predict_splits",
             ),

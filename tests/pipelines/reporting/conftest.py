@@ -1,4 +1,5 @@
-"""Fakes of everything the reporting pipeline reads: 4 models, 3 genres, tiny splits."""
+"""Fakes of everything the reporting pipeline reads: 4 networks and 2 baselines,
+3 genres, 2 seeds, tiny splits."""
 
 from __future__ import annotations
 
@@ -10,27 +11,43 @@ import pandas as pd
 import pytest
 
 GENRES = ["Baroque", "Cubism", "Impressionism"]
-MODELS = ["snn", "bnn", "bnn_study", "adam"]
+NETWORKS = ["snn", "bnn", "bnn_study", "adam"]
+MODELS = [*NETWORKS, "prior", "logreg"]
+SEEDS = [42, 7]
 
 
-def fake_split(rng: np.random.Generator, n: int, skill: float) -> dict[str, Any]:
-    """Targets with 1-2 genres per row and probabilities that lean towards them."""
+def fake_targets(rng: np.random.Generator, n: int) -> np.ndarray:
+    """1-2 genres per row."""
     Y = np.zeros((n, len(GENRES)))
     Y[np.arange(n), rng.integers(0, len(GENRES), n)] = 1
     Y[rng.random(n) < 0.3, 2] = 1
-    proba = np.clip(skill * Y + (1 - skill) * rng.random(Y.shape), 0, 1)
-    return {"image_ids": [f"img_{i}.jpg" for i in range(n)], "proba": proba, "Y": Y}
+    return Y
+
+
+def fake_split(
+    rng: np.random.Generator, Y: np.ndarray, skill: float, n_seeds: int = len(SEEDS)
+) -> dict[str, Any]:
+    """Logits per seed that lean towards the targets by ``skill``."""
+    logits = np.stack(
+        [4 * skill * (Y - 0.5) + rng.normal(size=Y.shape) for _ in range(n_seeds)]
+    )
+    ids = [f"img_{i}.jpg" for i in range(len(Y))]
+    return {"image_ids": ids, "Y": Y, "logits": logits}
 
 
 def fake_predictions(seed: int = 0) -> dict[str, dict[str, Any]]:
+    """Every model on the same validation and test images (as in a real run)."""
+    targets = np.random.default_rng(seed)
+    Y_val, Y_test = fake_targets(targets, 12), fake_targets(targets, 20)
     out = {}
     for k, model in enumerate(MODELS):
-        rng = np.random.default_rng(seed + k)
+        rng = np.random.default_rng(seed + k + 1)
         out[model] = {
             "model": model,
             "genres": list(GENRES),
-            "val": fake_split(rng, 12, 0.2 + 0.1 * k),
-            "test": fake_split(rng, 20, 0.2 + 0.1 * k),
+            "seeds": list(SEEDS),
+            "val": fake_split(rng, Y_val, 0.2 + 0.2 * k),
+            "test": fake_split(rng, Y_test, 0.2 + 0.2 * k),
         }
     return out
 
@@ -90,7 +107,11 @@ def histories() -> dict[str, dict[str, Any]]:
 @pytest.fixture
 def timings() -> dict[str, dict[str, float]]:
     return {
-        m: {"train_seconds": 1.5 * (k + 1), "inference_seconds": 0.01}
+        m: {
+            "train_seconds": 1.5 * (k + 1),
+            "train_seconds_all_seeds": 3.0 * (k + 1),
+            "inference_seconds": 0.01,
+        }
         for k, m in enumerate(MODELS)
     }
 
@@ -103,7 +124,7 @@ def model_params() -> dict[str, dict[str, Any]]:
         "optimizer": {"name": "sgd", "learning_rate": 0.01, "clip_value": None},
         "epochs": 3,
         "batch_size": 4,
-        "seed": 42,
+        "seeds": [42, 7],
         "early_stopping_patience": None,
         "class_weighting": "none",
         "balanced_batches": False,
@@ -203,6 +224,7 @@ def reporting_params() -> dict[str, Any]:
         "data_dir": "data/01_raw/sample",
         "max_listed_issues": 50,
         "plots_dir": "plots",
+        "bootstrap": {"n_boot": 300, "seed": 0},
         "study": {
             "test_images": 1671,
             "note": "published numbers",
@@ -228,3 +250,12 @@ def png_bytes(fig) -> bytes:
     buffer = BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+@pytest.fixture
+def evaluated(predictions, split_summary, reporting_params) -> dict[str, Any]:
+    """``evaluate_models``' six outputs by name."""
+    from art_genre.pipelines.reporting.nodes import evaluate_models
+
+    names = ["results", "metrics", "thresholds", "per_genre_metrics", "intervals", "pairwise"]
+    return dict(zip(names, evaluate_models(predictions, split_summary, reporting_params), strict=True))

@@ -8,17 +8,30 @@ from sklearn.metrics import f1_score, hamming_loss, roc_auc_score
 
 from art_genre.pipelines.reporting.metrics import (
     binarize,
-    evaluate_model,
     macro_roc_auc,
     per_genre_table,
     rounded,
-    split_metrics,
     thresholded_metrics,
     tune_threshold,
     tune_thresholds,
 )
+from art_genre.pipelines.reporting.results import evaluate_runs
+from art_genre.pipelines.reporting.runs import model_runs
 
 from .conftest import GENRES, fake_predictions
+
+
+def split_metrics(Y, P, _settings=None) -> dict:
+    """The threshold-free scores of one split through the results table (one seed)."""
+    runs = model_runs(
+        {"model": "m", "genres": GENRES[: Y.shape[1]] if Y.shape[1] <= 3 else [str(i) for i in range(Y.shape[1])],
+         "seeds": [0],
+         "val": {"image_ids": [], "Y": np.zeros((0, Y.shape[1])), "logits": np.zeros((1, 0, Y.shape[1]))},
+         "test": {"image_ids": [str(i) for i in range(len(Y))], "Y": Y, "logits": P[None]}}
+    )
+    table, _, _ = evaluate_runs(runs)
+    rows = table[table["thresholds"] == "none"]
+    return dict(zip(rows["metric"], rows["value"], strict=True))
 
 # Four images, three genres (worked out by hand in the comments below).
 Y = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]], dtype=float)
@@ -35,6 +48,19 @@ def test_hand_computed_example_at_half():
     assert scores["weighted_f1"] == pytest.approx(2 / 3)  # supports 2, 2, 2
     assert scores["samples_f1"] == pytest.approx((2 / 3 + 2 / 3 + 1 / 2 + 1) / 4)
     assert scores["genres_present"] == 3
+    assert scores["macro_f1_vocabulary"] == scores["macro_f1"]  # every genre present
+
+
+def test_three_macro_f1_definitions():
+    Y2 = Y.copy()
+    Y2[:, 2] = 0  # genre 2 absent from the split
+    predicted = binarize(P, 0.5)
+    # genre 1 had no training image (an artist split)
+    scores = thresholded_metrics(Y2, predicted, trained=[True, False, True])
+    assert scores["macro_f1"] == pytest.approx((0.5 + 1) / 2)  # the present genres
+    assert scores["macro_f1_vocabulary"] == pytest.approx((0.5 + 1 + 0) / 3)  # the study's
+    assert scores["macro_f1_trained"] == pytest.approx(0.5)  # present and trained
+    assert scores["genres_present"] == 2
 
 
 def test_hand_computed_threshold_free_metrics():
@@ -53,7 +79,7 @@ def test_auc_skips_genres_without_both_classes_and_is_null_without_any():
     assert n == 2
     assert auc == pytest.approx(roc_auc_score(Y2[:, :2], P[:, :2], average="macro"))
     assert macro_roc_auc(np.ones_like(Y), P) == (None, 0)
-    assert split_metrics(np.ones_like(Y), P, {})["macro_roc_auc"] is None
+    assert np.isnan(split_metrics(np.ones_like(Y), P)["macro_roc_auc"])  # an empty cell
 
 
 def test_agrees_with_scikit_learn_on_random_data():
@@ -125,60 +151,72 @@ def test_tuned_thresholds_maximise_validation_f1():
 def test_genre_without_validation_positive_keeps_default():
     Yv = Y.copy()
     Yv[:, 1] = 0
-    assert tune_thresholds(Yv, P, GENRES)["Cubism"] == 0.5
+    assert tune_thresholds(Yv, P, GENRES)["Cubism"] == 0.0  # logit 0: probability 0.5
+
+
+def test_tuned_thresholds_keep_full_precision_and_separate_close_scores():
+    """Two validation logits 1e-9 apart: the cut falls between them and stays there."""
+    import json
+
+    y = np.array([1, 0, 0])
+    logits = np.array([30.000000001, 30.0, -2.0])
+    cut = tune_thresholds(y[:, None], logits[:, None], ["g"])["g"]
+    assert logits[1] < cut < logits[0]
+    assert json.loads(json.dumps(cut)) == cut  # written and read back exactly
+    assert binarize(logits[:, None], [cut]).ravel().tolist() == [1, 0, 0]
 
 
 def test_thresholds_use_validation_only():
     predictions = fake_predictions()["snn"]
-    _, thresholds, _ = evaluate_model(predictions)
+    table, thresholds, _ = evaluate_runs(model_runs(predictions))
     changed = {**predictions, "test": dict(predictions["test"])}
     rng = np.random.default_rng(99)
-    changed["test"]["proba"] = rng.random(predictions["test"]["proba"].shape)
+    changed["test"]["logits"] = rng.normal(size=predictions["test"]["logits"].shape)
     changed["test"]["Y"] = 1 - predictions["test"]["Y"]
-    metrics_changed, thresholds_changed, _ = evaluate_model(changed)
+    table_changed, thresholds_changed, _ = evaluate_runs(model_runs(changed))
     assert thresholds_changed == thresholds
-    assert metrics_changed["val"] == evaluate_model(predictions)[0]["val"]
+    val = table[table["split"] == "val"].reset_index(drop=True)
+    assert val.equals(table_changed[table_changed["split"] == "val"].reset_index(drop=True))
 
 
-def test_evaluate_model_layout():
-    metrics, thresholds, table = evaluate_model(fake_predictions()["bnn"])
-    assert list(metrics) == ["val", "test"]
+def test_evaluate_runs_layout():
+    predictions = fake_predictions()["bnn"]
+    table, thresholds, genre_table = evaluate_runs(model_runs(predictions), "main")
+    assert list(table.columns) == [
+        "model", "configuration", "seed", "split", "thresholds", "metric", "value"
+    ]
+    assert set(table["seed"]) == {42, 7} and set(table["configuration"]) == {"main"}
     for split in ("val", "test"):
-        assert set(metrics[split]) == {
-            "n_images",
-            "any_match_accuracy",
-            "macro_roc_auc",
-            "roc_auc_genres",
-            "threshold_0.5",
-            "tuned",
+        rows = table[(table["split"] == split) & (table["seed"] == 42)]
+        assert set(rows.loc[rows["thresholds"] == "none", "metric"]) == {
+            "n_images", "any_match_accuracy", "macro_roc_auc", "roc_auc_genres"
         }
-        for setting in ("threshold_0.5", "tuned"):
-            assert set(metrics[split][setting]) == {
-                "subset_accuracy",
-                "hamming_loss",
-                "micro_f1",
-                "macro_f1",
-                "weighted_f1",
-                "samples_f1",
+        for setting in ("0.5", "tuned"):
+            assert set(rows.loc[rows["thresholds"] == setting, "metric"]) == {
+                "subset_accuracy", "hamming_loss", "micro_f1", "macro_f1",
+                "macro_f1_vocabulary", "macro_f1_trained", "weighted_f1", "samples_f1",
                 "genres_present",
             }
-    assert list(thresholds) == GENRES
-    assert len(table) == 2 * 2 * len(GENRES)
-    tuned = table[(table["split"] == "test") & (table["thresholds"] == "tuned")]
-    assert tuned["threshold"].tolist() == [thresholds[g] for g in GENRES]
+    assert len(thresholds) == 2 and all(list(t) == GENRES for t in thresholds)
+    assert len(genre_table) == 2 * 2 * 2 * len(GENRES)
+    tuned = genre_table[(genre_table["split"] == "test") & (genre_table["thresholds"] == "tuned")
+                        & (genre_table["seed"] == 42)]
+    from scipy.special import expit
+
+    assert tuned["threshold"].tolist() == pytest.approx([expit(thresholds[0][g]) for g in GENRES], abs=1e-6)
 
 
 def test_empty_split_is_reported_not_failed():
     predictions = fake_predictions()["snn"]
     predictions["val"] = {
         "image_ids": [],
-        "proba": np.zeros((0, 3)),
+        "logits": np.zeros((2, 0, 3)),
         "Y": np.zeros((0, 3)),
     }
-    metrics, thresholds, table = evaluate_model(predictions)
-    assert metrics["val"] == {"n_images": 0}
-    assert set(thresholds.values()) == {0.5}
+    table, thresholds, genre_table = evaluate_runs(model_runs(predictions))
     assert set(table["split"]) == {"test"}
+    assert all(set(t.values()) == {0.0} for t in thresholds)  # 0.5 in probability
+    assert set(genre_table["split"]) == {"test"}
 
 
 def test_rounded_is_json_ready():

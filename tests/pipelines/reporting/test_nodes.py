@@ -1,4 +1,4 @@
-"""The gathering and scoring nodes on fake predictions of four models."""
+"""The gathering and scoring nodes on fake predictions of four networks and two baselines."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from art_genre.pipelines.reporting.nodes import (
     collect_timings,
     evaluate_models,
     gather_by_model,
+    gather_networks,
 )
 
-from .conftest import GENRES, MODELS, fake_predictions
+from .conftest import GENRES, MODELS, NETWORKS, SEEDS, fake_predictions
 
 
 def test_gather_keeps_the_parameter_order_and_selection():
@@ -26,36 +27,54 @@ def test_gather_keeps_the_parameter_order_and_selection():
         gather_by_model([], **wired)
 
 
-def test_evaluate_models_shapes(predictions):
-    metrics, thresholds, table = evaluate_models(predictions)
-    assert list(metrics) == MODELS
-    assert all(list(metrics[m]) == ["val", "test"] for m in MODELS)
-    assert list(thresholds) == MODELS and all(
-        list(thresholds[m]) == GENRES for m in MODELS
+def test_gather_networks_leaves_the_baselines_out():
+    wired = {m: f"out-{m}" for m in NETWORKS}
+    assert gather_networks(["adam", "prior", "logreg", "snn"], **wired) == {
+        "adam": "out-adam",
+        "snn": "out-snn",
+    }
+    with pytest.raises(ValueError, match="MODELS"):
+        gather_networks(["snn", "xgboost"], **wired)
+
+
+def test_evaluate_models_shapes(evaluated):
+    metrics, thresholds, table = (
+        evaluated["metrics"],
+        evaluated["thresholds"],
+        evaluated["per_genre_metrics"],
     )
+    assert list(metrics) == MODELS
+    assert all(list(metrics[m]) == ["configuration", "seeds", "val", "test"] for m in MODELS)
+    assert all(metrics[m]["seeds"] == SEEDS for m in MODELS)
+    assert list(thresholds) == MODELS
+    for m in MODELS:
+        assert thresholds[m]["seed"] == SEEDS[0]
+        assert list(thresholds[m]["genres"]) == GENRES
     assert list(table.columns) == [
-        "model",
-        "split",
-        "thresholds",
-        "genre",
-        "threshold",
-        "precision",
-        "recall",
-        "f1",
-        "support",
+        "model", "seed", "split", "thresholds", "genre", "threshold", "precision",
+        "recall", "f1", "support",
     ]
-    assert len(table) == len(MODELS) * 2 * 2 * len(GENRES)
+    assert len(table) == len(MODELS) * len(SEEDS) * 2 * 2 * len(GENRES)
     assert "train_seconds" not in str(metrics)
+    n_pairs = len(MODELS) * (len(MODELS) - 1) // 2
+    assert len(evaluated["pairwise"]) == 3 * n_pairs  # three headline metrics
+    assert len(evaluated["intervals"]) == 3 * len(MODELS)
 
 
-def test_metrics_file_is_identical_for_identical_inputs(tmp_path):
+def test_outputs_are_identical_for_identical_inputs(tmp_path, split_summary, reporting_params):
     paths = []
     for run in range(2):
-        metrics, _, _ = evaluate_models(fake_predictions(seed=0))
+        results, metrics, *_ , pairwise = evaluate_models(
+            fake_predictions(seed=0), split_summary, reporting_params
+        )
         path = tmp_path / f"metrics_{run}.json"
         JSONDataset(filepath=str(path), save_args={"indent": 2}).save(metrics)
         paths.append(path)
+        results.to_csv(tmp_path / f"results_{run}.csv", index=False)
+        pairwise.to_csv(tmp_path / f"pairwise_{run}.csv", index=False)
     assert paths[0].read_bytes() == paths[1].read_bytes()
+    for name in ("results", "pairwise"):
+        assert (tmp_path / f"{name}_0.csv").read_bytes() == (tmp_path / f"{name}_1.csv").read_bytes()
 
 
 def test_collect_timings(timings, histories):
@@ -63,6 +82,8 @@ def test_collect_timings(timings, histories):
     assert list(result) == MODELS
     assert result["bnn"] == {
         "train_seconds": 3.0,
+        "train_seconds_all_seeds": 6.0,
         "inference_seconds": 0.01,
         "epochs_run": 9,
     }
+    assert result["prior"]["epochs_run"] is None  # baselines have no history

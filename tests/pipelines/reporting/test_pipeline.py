@@ -7,6 +7,7 @@ import json
 import pytest
 import yaml
 
+from art_genre.modelling import MODEL_NAMES
 from art_genre.pipelines.reporting import create_pipeline
 from art_genre.pipelines.reporting.pipeline import MODELS, PLOTS
 from tests.conftest import ROOT, run_kedro
@@ -20,10 +21,14 @@ def test_wired_models_match_the_parameter_default():
 def test_pipeline_reads_every_model_and_writes_the_reports():
     pipeline = create_pipeline()
     for model in MODELS:
-        for kind in ("predictions", "history", "timing"):
+        for kind in ("predictions", "timing"):
             assert f"{model}.{kind}" in pipeline.inputs()
+        assert (f"{model}.history" in pipeline.inputs()) == (model in MODEL_NAMES)
     outputs = pipeline.all_outputs()
     for name in (
+        "results",
+        "intervals",
+        "pairwise",
         "metrics",
         "thresholds",
         "timings",
@@ -41,7 +46,8 @@ def test_default_run_on_the_sample(kedro_project):
     reporting = kedro_project / "data/08_reporting"
     metrics = json.loads((reporting / "metrics.json").read_text())
     assert list(metrics) == list(MODELS)
-    assert all(set(metrics[m]) == {"val", "test"} for m in MODELS)
+    assert all(set(metrics[m]) == {"configuration", "seeds", "val", "test"} for m in MODELS)
+    assert all(len(metrics[m]["seeds"]) == 2 for m in MODELS)  # conf/test/globals.yml
     thresholds = json.loads((reporting / "thresholds.json").read_text())
     assert list(thresholds) == list(MODELS)
     html = (reporting / "report.html").read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from art_genre.datasets import FigurePNGDataset
-from art_genre.pipelines.reporting.nodes import collect_timings, evaluate_models
+from art_genre.pipelines.reporting.nodes import collect_timings
 from art_genre.pipelines.reporting.plots import (
     plot_bnn_residuals,
     plot_genre_cooccurrence,
@@ -24,6 +24,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture
 def figures(
     predictions,
+    evaluated,
     histories,
     timings,
     split_summary,
@@ -31,13 +32,15 @@ def figures(
     painting_index,
     reporting_params,
 ):
-    metrics, _, per_genre = evaluate_models(predictions)
     return {
         "training_curves": plot_training_curves(histories),
         "model_comparison": plot_model_comparison(
-            metrics, collect_timings(timings, histories), reporting_params
+            evaluated["intervals"],
+            evaluated["results"],
+            collect_timings(timings, histories),
+            reporting_params,
         ),
-        "per_genre_f1": plot_per_genre_f1(per_genre),
+        "per_genre_f1": plot_per_genre_f1(evaluated["per_genre_metrics"]),
         "genre_distribution": plot_genre_distribution(split_summary),
         "pca_variance": plot_pca_variance(pca_summary),
         "bnn_residuals": plot_bnn_residuals(histories),

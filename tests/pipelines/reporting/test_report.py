@@ -7,37 +7,20 @@ import re
 
 import pytest
 
-from art_genre.pipelines.reporting.nodes import collect_timings, evaluate_models
+from art_genre.pipelines.reporting.nodes import collect_timings
 from art_genre.pipelines.reporting.report import PLOT_CAPTIONS, build_report
 
 from .conftest import MODELS, png_bytes
 
 
-@pytest.fixture
-def report(
-    predictions,
-    histories,
-    timings,
-    model_params,
-    split_summary,
-    pca_summary,
-    issues,
-    feature_params,
-    reporting_params,
-    painting_index,
-):
-    from matplotlib.figure import Figure
-
-    metrics, thresholds, per_genre = evaluate_models(predictions)
-    plots = {}
-    for k, name in enumerate(PLOT_CAPTIONS):
-        fig = Figure(figsize=(2, 2))
-        fig.subplots().plot([0, k])
-        plots[name] = png_bytes(fig)
-    md, html = build_report(
-        metrics,
-        per_genre,
-        thresholds,
+def _build(evaluated, histories, timings, model_params, split_summary, issues,
+           pca_summary, feature_params, reporting_params, **plots):
+    return build_report(
+        evaluated["results"],
+        evaluated["intervals"],
+        evaluated["pairwise"],
+        evaluated["per_genre_metrics"],
+        evaluated["thresholds"],
         collect_timings(timings, histories),
         histories,
         model_params,
@@ -49,6 +32,29 @@ def report(
         reporting_params,
         **plots,
     )
+
+
+@pytest.fixture
+def report(
+    evaluated,
+    histories,
+    timings,
+    model_params,
+    split_summary,
+    pca_summary,
+    issues,
+    feature_params,
+    reporting_params,
+):
+    from matplotlib.figure import Figure
+
+    plots = {}
+    for k, name in enumerate(PLOT_CAPTIONS):
+        fig = Figure(figsize=(2, 2))
+        fig.subplots().plot([0, k])
+        plots[name] = png_bytes(fig)
+    md, html = _build(evaluated, histories, timings, model_params, split_summary, issues,
+                      pca_summary, feature_params, reporting_params, **plots)
     return md, html, plots
 
 
@@ -77,78 +83,64 @@ def test_report_contents(report):
     )  # skipped files: listed and counted
     assert "71.04–73.19 %" in md and "0.61 / 0.68" in md  # the study beside ours
     assert "artist recognition" in md and "leakage" in md  # caveats
+    assert "study_protocol" in md and "80 %" in md  # the protocol caveat
     assert "mobilenet" in md and "[8, 4]" in md  # settings
     assert html.startswith("<!DOCTYPE html>") and "<style>" in html
     assert "&lt;" not in md
 
 
 def test_report_without_skipped_files(
-    predictions,
-    histories,
-    timings,
-    model_params,
-    split_summary,
-    pca_summary,
-    feature_params,
-    reporting_params,
+    evaluated, histories, timings, model_params, split_summary, pca_summary,
+    feature_params, reporting_params,
 ):
     import pandas as pd
 
-    metrics, thresholds, per_genre = evaluate_models(predictions)
     empty = pd.DataFrame(columns=["stage", "file", "reason"])
-    md, html = build_report(
-        metrics,
-        per_genre,
-        thresholds,
-        collect_timings(timings, histories),
-        histories,
-        model_params,
-        split_summary,
-        empty,
-        empty,
-        pca_summary,
-        feature_params,
-        reporting_params,
-    )
+    md, html = _build(evaluated, histories, timings, model_params, split_summary,
+                      (empty, empty), pca_summary, feature_params, reporting_params)
     assert "none: every file found was used" in md
     assert "<img" not in html
 
 
 def test_report_takes_validated_parameter_models(
-    predictions,
-    histories,
-    timings,
-    model_params,
-    split_summary,
-    pca_summary,
-    issues,
-    feature_params,
-    reporting_params,
+    evaluated, histories, timings, model_params, split_summary, pca_summary, issues,
+    feature_params, reporting_params,
 ):
     """Kedro may hand parameters over as the pydantic models other nodes annotate."""
     from art_genre.modelling.params import ModelParams
     from art_genre.pipelines.feature_engineering.params import FeatureEngineeringParams
 
-    metrics, thresholds, per_genre = evaluate_models(predictions)
     as_models = {
         m: {"name": m, "model": ModelParams.model_validate(p["model"])}
         for m, p in model_params.items()
     }
-    md, _ = build_report(
-        metrics,
-        per_genre,
-        thresholds,
-        collect_timings(timings, histories),
-        histories,
-        as_models,
-        split_summary,
-        issues[0],
-        issues[1],
-        pca_summary,
-        FeatureEngineeringParams.model_validate(feature_params),
-        reporting_params,
-    )
+    md, _ = _build(evaluated, histories, timings, as_models, split_summary, issues,
+                   pca_summary, FeatureEngineeringParams.model_validate(feature_params),
+                   reporting_params)
     assert "`mobilenet`" in md and "| adam | [8, 4] | he | adam lr 0.001 |" in md
+
+
+def test_report_states_spread_intervals_and_real_differences(report, evaluated):
+    md, _, _ = report
+    assert "mean ± sd" in md and "95 % interval" in md
+    # every model's headline cell is "mean ± sd" and its interval "[low, high]"
+    for model in MODELS:
+        row = next(
+            line
+            for line in md.splitlines()
+            if line.startswith((f"| {model} | network |", f"| {model} | baseline |"))
+        )
+        assert re.search(r"\d\.\d{3} ± \d\.\d{3} \| \[\d\.\d{3}, \d\.\d{3}\]", row)
+    assert "Which differences are real" in md
+    pairwise = evaluated["pairwise"]
+    tuned = pairwise[(pairwise["metric"] == "macro_f1") & (pairwise["thresholds"] == "tuned")]
+    n_real = int(tuned["distinguishable"].sum())
+    if n_real:
+        assert f"{n_real} of {len(tuned)} pairs are distinguishable" in md
+    else:
+        assert "no two models are distinguishable" in md
+    assert "| snn | macro-F1 tuned | 42: " in md  # per-seed values
+    assert "macro f1 vocabulary" in md  # the study's definition beside ours
 
 
 def test_issues_of_one_kind_in_one_file_are_grouped():

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
@@ -44,7 +45,8 @@ def select_model(
         backbone_settings: The settings feature_engineering saved.
         pca_summary: The PCA's summary (its ``fingerprint``).
         genre_vocabulary: The saved vocabulary.
-        thresholds: Per-genre thresholds tuned on validation, per model.
+        thresholds: ``thresholds.json``: per model, the first seed's per-genre
+            thresholds tuned on validation (``{"genres": {genre: {"logit", ...}}}``).
         **models: The trained models by name.
 
     Returns:
@@ -67,13 +69,22 @@ def select_model(
         raise IncompatibleArtefactsError(
             f"No tuned thresholds for model {params.model!r}; rerun the reporting pipeline."
         )
-    model_thresholds = thresholds[params.model]
+    model_thresholds = thresholds[params.model].get("genres", {})
+    missing = [g for g in genres if g not in model_thresholds]
+    if missing:
+        raise IncompatibleArtefactsError(
+            f"thresholds.json has no threshold of {missing} for model {params.model!r}; "
+            "rerun the reporting pipeline."
+        )
     return {
         "model": params.model,
         "classifier": classifier,
         "backbone": {k: backbone_settings[k] for k in SETTING_FIELDS},
         "batch_size": int(backbone_settings.get("batch_size", 32)),
-        "thresholds": np.array([model_thresholds[g] for g in genres], dtype=np.float64),
+        # the exact cuts: logits, compared with logit >= threshold
+        "thresholds": np.array(
+            [model_thresholds[g]["logit"] for g in genres], dtype=np.float64
+        ),
     }
 
 
@@ -153,9 +164,10 @@ def predict_genres(
     rows = []
     if new_features["image_ids"]:
         X = reduce_features(new_features["features"], feature_scaler, pca)
-        proba = classifier.predict_proba(X)
-        order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
-        above = proba >= selection["thresholds"]
+        logits = classifier.decision_function(X)
+        proba = expit(logits)
+        order = np.argsort(-logits, axis=1, kind="stable")[:, :k]
+        above = logits >= selection["thresholds"]
         for i, image_id in enumerate(new_features["image_ids"]):
             row: list[Any] = [image_id, selection["model"]]
             for j in order[i]:

@@ -1,23 +1,12 @@
-"""Multi-label metrics of predicted genre probabilities (pure functions, no I/O).
+"""Multi-label metrics of predicted genre scores (pure functions, no I/O).
 
 Every score comes from scikit-learn except the study's any-match accuracy, which is the
-project's own (:func:`art_genre.nn.any_match_accuracy`). A genre is predicted when its
-probability is **at or above** its threshold (``proba >= threshold``), here and in the
-``predict`` pipeline.
-
-Layout of one split's metrics (see :func:`split_metrics`)::
-
-    {
-      "n_images": 32,
-      "any_match_accuracy": 0.71,   # top-1 genre is one of the true genres
-      "macro_roc_auc": 0.83,        # null when no genre has both classes in the split
-      "roc_auc_genres": 11,         # genres that entered macro_roc_auc
-      "threshold_0.5": {"subset_accuracy", "hamming_loss", "micro_f1", "macro_f1",
-                        "weighted_f1", "samples_f1", "genres_present"},
-      "tuned": {...the same, at the per-genre thresholds tuned on validation...}
-    }
-
-The first four do not depend on a threshold and are given once per split.
+project's own (:func:`art_genre.nn.any_match_accuracy`). Scores are float64 **logits**:
+rankings (ROC AUC), argmax (any-match) and thresholds are taken on them, so probabilities
+that round to 1.0 never tie. A genre is predicted when its logit is **at or above** its
+threshold (``logit >= threshold``; 0.5 in probability is 0 in logit), here and in the
+``predict`` pipeline. How the metrics are laid out in the results table:
+:mod:`.results`.
 """
 
 from __future__ import annotations
@@ -37,14 +26,14 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from art_genre.nn import any_match_accuracy
-
 logger = logging.getLogger(__name__)
 
 DEFAULT_THRESHOLD = 0.5
-"""The study's threshold."""
-THRESHOLD_SETTINGS = ("threshold_0.5", "tuned")
-"""Keys of the two threshold settings in ``metrics.json`` and ``per_genre_metrics.csv``."""
+"""The study's threshold, in probability."""
+DEFAULT_LOGIT = 0.0
+"""The study's threshold as a logit (``logit(0.5)``)."""
+THRESHOLD_SETTINGS = ("0.5", "tuned")
+"""The two threshold settings of the results table and ``per_genre_metrics.csv``."""
 SPLITS = ("val", "test")
 DECIMALS = 6
 """Every float written to the metrics files is rounded to this many decimals."""
@@ -88,7 +77,8 @@ def _as_arrays(Y: Any, proba: Any) -> tuple[np.ndarray, np.ndarray]:
 def tune_threshold(y_val: np.ndarray, proba_val: np.ndarray) -> float | None:
     """The threshold that maximises one genre's F1 on the validation split.
 
-    Candidates are the distinct validation scores (scikit-learn's
+    Works on any monotone score (the project passes logits). Candidates are the distinct
+    validation scores (scikit-learn's
     ``precision_recall_curve``). Among equally good ones the highest wins (fewest false
     positives); the threshold returned lies halfway between that score and the next
     lower validation score, so that test images just below a validation positive are
@@ -120,36 +110,38 @@ def tune_threshold(y_val: np.ndarray, proba_val: np.ndarray) -> float | None:
 
 def tune_thresholds(
     Y_val: Any,
-    proba_val: Any,
+    scores_val: Any,
     genres: Sequence[str],
-    default: float = DEFAULT_THRESHOLD,
-    decimals: int = DECIMALS,
+    default: float = DEFAULT_LOGIT,
 ) -> dict[str, float]:
     """Per-genre thresholds maximising each genre's F1 on the validation split.
 
+    The thresholds are kept at full precision (JSON writes a float's shortest exact
+    form), so a tuned cut lies strictly between two validation scores and never moves
+    across one when written and read back.
+
     Args:
         Y_val: Validation targets, shape ``(n, len(genres))``.
-        proba_val: Validation probabilities, same shape.
+        scores_val: Validation logits, same shape.
         genres: Column names, in order.
-        default: Threshold of a genre without any positive validation image.
-        decimals: Thresholds are rounded to this many decimals (and used rounded, so
-            that the ``predict`` pipeline reproduces the reported scores).
+        default: Threshold of a genre without any positive validation image (logit 0:
+            probability 0.5).
 
     Returns:
-        ``{genre: threshold}`` in column order.
+        ``{genre: threshold}`` in column order, on the scale of ``scores_val``.
     """
-    Y_val, proba_val = _as_arrays(Y_val, proba_val)
+    Y_val, scores_val = _as_arrays(Y_val, scores_val)
     if Y_val.shape[1] != len(genres):
         raise ValueError(f"{len(genres)} genres named for {Y_val.shape[1]} columns")
     thresholds: dict[str, float] = {}
     for j, genre in enumerate(genres):
-        tuned = tune_threshold(Y_val[:, j], proba_val[:, j]) if len(Y_val) else None
+        tuned = tune_threshold(Y_val[:, j], scores_val[:, j]) if len(Y_val) else None
         if tuned is None:
             logger.info(
                 "No validation image of %r: its threshold stays %s.", genre, default
             )
             tuned = default
-        thresholds[genre] = round(float(tuned), decimals)
+        thresholds[genre] = float(tuned)
     return thresholds
 
 
@@ -181,68 +173,57 @@ def macro_roc_auc(Y: Any, proba: Any) -> tuple[float | None, int]:
     )
 
 
-def thresholded_metrics(Y: Any, predicted: Any) -> dict[str, float]:
+def thresholded_metrics(
+    Y: Any, predicted: Any, trained: Sequence[bool] | None = None
+) -> dict[str, float]:
     """Scores of 0/1 multi-label predictions.
 
-    ``macro_f1`` averages the genres present in ``Y`` (``genres_present`` of them): a
-    genre without a true image in the split has no F1 and would count as 0 (under an
-    artist split whole genres are absent). ``micro_f1``, ``samples_f1`` and the rest use
-    every column, so false alarms on an absent genre still cost.
+    Three macro-F1s: ``macro_f1`` averages the genres present in ``Y``
+    (``genres_present`` of them: a genre without a true image in the split has no F1);
+    ``macro_f1_vocabulary`` averages every column, absent genres counting 0 (the
+    study's ``classification_report`` averaged all 24 genres that way);
+    ``macro_f1_trained`` averages the genres present that also had training images (it
+    differs from ``macro_f1`` under an artist split). ``micro_f1``, ``samples_f1`` and
+    the rest use every column, so false alarms on an absent genre still cost.
 
     Args:
         Y: 0/1 targets, shape ``(n, G)``.
         predicted: 0/1 predictions, same shape.
+        trained: Per column, whether the genre had training images (``None``: all).
 
     Returns:
         ``subset_accuracy``, ``hamming_loss``, ``micro_f1``, ``macro_f1``,
-        ``weighted_f1``, ``samples_f1``, ``genres_present``.
+        ``macro_f1_vocabulary``, ``macro_f1_trained``, ``weighted_f1``, ``samples_f1``,
+        ``genres_present``.
     """
     Y, predicted = _as_arrays(Y, predicted)
-    present = np.flatnonzero(Y.sum(axis=0) > 0)
+    has_images = Y.sum(axis=0) > 0
+    present = np.flatnonzero(has_images)
+    trained_mask = np.ones(Y.shape[1], bool) if trained is None else np.asarray(trained, bool)
+    present_trained = np.flatnonzero(has_images & trained_mask)
+
+    # One per-genre pass; the macro and weighted averages over any set of genres are
+    # means of it (what f1_score(labels=..., average="macro"/"weighted") computes).
+    _, _, f1, support = precision_recall_fscore_support(
+        Y, predicted, average=None, zero_division=0
+    )
+
+    def macro(labels: np.ndarray) -> float:
+        return float(f1[labels].mean()) if labels.size else 0.0
+
     scores = {
         "subset_accuracy": accuracy_score(Y, predicted),
         "hamming_loss": hamming_loss(Y, predicted),
         "micro_f1": f1_score(Y, predicted, average="micro", zero_division=0),
-        "macro_f1": (
-            f1_score(Y, predicted, labels=present, average="macro", zero_division=0)
-            if present.size
-            else 0.0
-        ),
-        "weighted_f1": f1_score(Y, predicted, average="weighted", zero_division=0),
+        "macro_f1": macro(present),
+        "macro_f1_vocabulary": macro(np.arange(Y.shape[1])),
+        "macro_f1_trained": macro(present_trained),
+        "weighted_f1": float(f1 @ support / support.sum()) if support.sum() else 0.0,
         "samples_f1": f1_score(Y, predicted, average="samples", zero_division=0),
     }
     return {k: float(v) for k, v in scores.items()} | {
         "genres_present": int(present.size)
     }
-
-
-def split_metrics(
-    Y: Any, proba: Any, thresholds: Mapping[str, Sequence[float] | float]
-) -> dict[str, Any]:
-    """Every metric of one split, once per threshold setting (layout: module doc).
-
-    Args:
-        Y: 0/1 targets, shape ``(n, G)``.
-        proba: Probabilities, same shape.
-        thresholds: ``{setting: threshold or per-genre thresholds}``, e.g.
-            ``{"threshold_0.5": 0.5, "tuned": [...]}``.
-
-    Returns:
-        The split's metrics, rounded to :data:`DECIMALS`.
-    """
-    Y, proba = _as_arrays(Y, proba)
-    if len(Y) == 0:
-        return {"n_images": 0}
-    auc, auc_genres = macro_roc_auc(Y, proba)
-    record: dict[str, Any] = {
-        "n_images": len(Y),
-        "any_match_accuracy": any_match_accuracy(Y, proba),
-        "macro_roc_auc": auc,
-        "roc_auc_genres": auc_genres,
-    }
-    for setting, threshold in thresholds.items():
-        record[setting] = thresholded_metrics(Y, binarize(proba, threshold))
-    return rounded(record)
 
 
 def per_genre_table(
@@ -274,56 +255,3 @@ def per_genre_table(
             "support": support.astype(int),
         }
     )
-
-
-def evaluate_model(
-    predictions: Mapping[str, Any], thresholds: Mapping[str, float] | None = None
-) -> tuple[dict[str, Any], dict[str, float], pd.DataFrame]:
-    """Metrics of one model's validation and test predictions.
-
-    Args:
-        predictions: A model's ``<m>.predictions``: ``genres`` and, per split,
-            ``proba`` and ``Y``.
-        thresholds: Per-genre thresholds to use as ``tuned``; ``None`` tunes them on the
-            validation split (never on test).
-
-    Returns:
-        ``{split: metrics}``, the tuned ``{genre: threshold}`` and the per-genre table
-        (columns ``split``, ``thresholds`` (setting), then :func:`per_genre_table`'s).
-    """
-    genres = list(predictions["genres"])
-    if thresholds is None:
-        val = predictions["val"]
-        thresholds = tune_thresholds(val["Y"], val["proba"], genres)
-    settings = {
-        "threshold_0.5": [DEFAULT_THRESHOLD] * len(genres),
-        "tuned": [float(thresholds[g]) for g in genres],
-    }
-    metrics: dict[str, Any] = {}
-    tables = []
-    for split in SPLITS:
-        Y, proba = _as_arrays(predictions[split]["Y"], predictions[split]["proba"])
-        metrics[split] = split_metrics(Y, proba, settings)
-        if len(Y) == 0:
-            continue
-        for setting, cut in settings.items():
-            table = per_genre_table(Y, binarize(proba, cut), genres, cut)
-            table.insert(0, "thresholds", setting)
-            table.insert(0, "split", split)
-            tables.append(table)
-    columns = [
-        "split",
-        "thresholds",
-        "genre",
-        "threshold",
-        "precision",
-        "recall",
-        "f1",
-        "support",
-    ]
-    table = (
-        pd.concat(tables, ignore_index=True)
-        if tables
-        else pd.DataFrame(columns=columns)
-    )
-    return metrics, dict(thresholds), table

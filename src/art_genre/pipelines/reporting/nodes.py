@@ -10,9 +10,15 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from .metrics import evaluate_model, rounded
+from art_genre.modelling import BASELINE_NAMES
+
+from .metrics import rounded
+from .results import HEADLINE, evaluate_runs, metrics_document, primary_thresholds
+from .runs import model_runs
+from .statistics import bootstrap_comparison
 
 logger = logging.getLogger(__name__)
 
@@ -48,40 +54,82 @@ def gather_by_model(models: Sequence[str], **by_model: Any) -> dict[str, Any]:
     return {m: by_model[m] for m in models}
 
 
+def gather_networks(models: Sequence[str], **by_model: Any) -> dict[str, Any]:
+    """Like :func:`gather_by_model` for outputs only the networks have (histories,
+    parameters): the baselines of ``models`` are left out.
+
+    Raises:
+        ValueError: If ``models`` names something that is neither wired nor a baseline.
+    """
+    networks = [m for m in models if m not in BASELINE_NAMES]
+    return gather_by_model(networks, **by_model) if networks else {}
+
+
 def evaluate_models(
     predictions: Mapping[str, Mapping[str, Any]],
-) -> tuple[dict[str, Any], dict[str, dict[str, float]], pd.DataFrame]:
-    """Metrics of every model, per-genre thresholds tuned on validation, per-genre scores.
+    split_summary: Mapping[str, Any],
+    params: Mapping[str, Any],
+) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any], pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Score every model and baseline over its seeds, with bootstrap intervals.
 
-    Each genre's threshold maximises that genre's F1 on the validation split; the test
-    split never influences it. Metrics are reported at 0.5 (the study's) and at the tuned
-    thresholds (layout: :mod:`art_genre.pipelines.reporting.metrics`).
+    Each seed's per-genre thresholds are tuned on its validation logits; the test split
+    never influences them. Everything written derives from one long results table
+    (:mod:`.results`); intervals and paired differences come from one seeded bootstrap
+    over the test images (:mod:`.statistics`).
 
     Args:
         predictions: ``{model: <model>.predictions}``.
+        split_summary: ``split_summary.json`` (which genres had training images).
+        params: ``params:reporting`` (``bootstrap.n_boot``, ``bootstrap.seed``).
 
     Returns:
-        ``metrics`` (``{model: {split: {...}}}``, floats rounded to 6 decimals, no timing
-        so that the file is identical across reruns), ``thresholds``
-        (``{model: {genre: threshold}}``) and ``per_genre_metrics`` (one row per model,
-        split, threshold setting and genre).
+        ``results`` (the long table), ``metrics`` (``metrics.json``, derived from it),
+        ``thresholds`` (the primary seed's, per model, for ``predict``),
+        ``per_genre_metrics``, ``intervals`` and ``pairwise``.
     """
-    metrics: dict[str, Any] = {}
-    thresholds: dict[str, dict[str, float]] = {}
-    tables = []
-    for model, model_predictions in predictions.items():
-        metrics[model], thresholds[model], table = evaluate_model(model_predictions)
-        table.insert(0, "model", model)
+    runs = {model: model_runs(p) for model, p in predictions.items()}
+    train_counts = split_summary.get("genres", {})
+    tables, per_genre, thresholds, cuts = [], [], {}, {}
+    for model, run in runs.items():
+        trained = [bool(train_counts.get(g, {}).get("train", 1)) for g in run.genres]
+        table, seed_thresholds, genre_table = evaluate_runs(run, "main", trained)
         tables.append(table)
-        test = metrics[model]["test"]
-        logger.info(
-            "%s: test any-match %.4f, macro-F1 %.4f at 0.5 and %.4f tuned.",
-            model,
-            test.get("any_match_accuracy", float("nan")),
-            test.get("threshold_0.5", {}).get("macro_f1", float("nan")),
-            test.get("tuned", {}).get("macro_f1", float("nan")),
-        )
-    return metrics, thresholds, pd.concat(tables, ignore_index=True)
+        per_genre.append(genre_table)
+        thresholds[model] = primary_thresholds(run, seed_thresholds)
+        cuts[model] = [np.array([t[g] for g in run.genres]) for t in seed_thresholds]
+        _log_headline(model, table)
+    results = pd.concat(tables, ignore_index=True)
+    bootstrap = dict(params.get("bootstrap") or {})
+    intervals, pairwise = bootstrap_comparison(
+        runs,
+        cuts,
+        HEADLINE,
+        n_boot=int(bootstrap.get("n_boot", 2000)),
+        seed=int(bootstrap.get("seed", 0)),
+    )
+    return (
+        results,
+        metrics_document(results),
+        thresholds,
+        pd.concat(per_genre, ignore_index=True),
+        intervals,
+        pairwise,
+    )
+
+
+def _log_headline(model: str, table: pd.DataFrame) -> None:
+    test = table[(table["split"] == "test") & (table["metric"] == "macro_f1")]
+    for setting in ("0.5", "tuned"):
+        values = test.loc[test["thresholds"] == setting, "value"].astype(float)
+        if len(values):
+            logger.info(
+                "%s: test macro-F1 %s %.4f ± %.4f over %d seeds.",
+                model,
+                "@0.5" if setting == "0.5" else "tuned",
+                values.mean(),
+                values.std(ddof=1) if len(values) > 1 else 0.0,
+                len(values),
+            )
 
 
 def collect_timings(
@@ -92,17 +140,20 @@ def collect_timings(
 
     Args:
         timings: ``{model: <model>.timing}`` (training and inference seconds).
-        histories: ``{model: <model>.history}`` (for the number of epochs run).
+        histories: ``{model: <model>.history}`` (for the number of epochs run; the
+            baselines have none).
 
     Returns:
-        ``{model: {"train_seconds", "inference_seconds", "epochs_run"}}``.
+        ``{model: {"train_seconds", "train_seconds_all_seeds", "inference_seconds",
+        "epochs_run"}}`` (the first seed's training, all seeds' inference).
     """
     return {
         model: rounded(
             {
                 "train_seconds": timing.get("train_seconds"),
+                "train_seconds_all_seeds": timing.get("train_seconds_all_seeds"),
                 "inference_seconds": timing.get("inference_seconds"),
-                "epochs_run": histories.get(model, {}).get("epochs_run"),
+                "epochs_run": (histories.get(model) or {}).get("epochs_run"),
             }
         )
         for model, timing in timings.items()

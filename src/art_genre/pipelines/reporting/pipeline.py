@@ -4,9 +4,9 @@ import warnings
 
 from kedro.pipeline import Node, Pipeline
 
-from art_genre.modelling import MODEL_NAMES
+from art_genre.modelling import BASELINE_NAMES, MODEL_NAMES
 
-from .nodes import collect_timings, evaluate_models, gather_by_model
+from .nodes import collect_timings, evaluate_models, gather_by_model, gather_networks
 from .plots import (
     plot_bnn_residuals,
     plot_genre_cooccurrence,
@@ -24,7 +24,8 @@ from .report import build_report
 # `<m>.predictions`, `<m>.history`, `<m>.timing` exist). The parameter `reporting.models`
 # (default: these four) then picks which of them are reported, and in which order.
 # Adding a model: add its name to `art_genre.modelling.MODEL_NAMES` and `reporting.models`.
-MODELS = MODEL_NAMES
+# The baselines (`BASELINE_NAMES`) have predictions and timings but no history.
+MODELS = MODEL_NAMES + BASELINE_NAMES
 
 # Plot name -> node function and its inputs; each figure is saved to `plot_<name>`
 # (data/08_reporting/plots/<name>.png) and read back as PNG bytes by the report.
@@ -32,7 +33,7 @@ PLOTS = {
     "training_curves": (plot_training_curves, ["reporting_histories"]),
     "model_comparison": (
         plot_model_comparison,
-        ["metrics", "timings", "params:reporting"],
+        ["intervals", "results", "timings", "params:reporting"],
     ),
     "per_genre_f1": (plot_per_genre_f1, ["per_genre_metrics"]),
     "genre_distribution": (plot_genre_distribution, ["split_summary"]),
@@ -43,17 +44,23 @@ PLOTS = {
 }
 
 
-def _gather(kind: str, source: str) -> Node:
-    """A node collecting ``source`` (e.g. ``"{m}.predictions"``) of every model into one dict."""
+def _gather(kind: str, source: str, networks_only: bool = False) -> Node:
+    """A node collecting ``source`` (e.g. ``"{m}.predictions"``) of every model into one dict.
+
+    ``networks_only``: the output only the networks have (history, parameters).
+    """
     with warnings.catch_warnings():
         # `snn.predictions` & co. are the model pipelines' namespaced outputs: their dots
         # are Kedro's namespaces, which Kedro's dotted-name warning is about.
         warnings.filterwarnings("ignore", "One or more dataset names contain '.'")
         return Node(
-            gather_by_model,
+            gather_networks if networks_only else gather_by_model,
             inputs={
                 "models": "params:reporting.models",
-                **{m: source.format(m=m) for m in MODELS},
+                **{
+                    m: source.format(m=m)
+                    for m in (MODEL_NAMES if networks_only else MODELS)
+                },
             },
             outputs=f"reporting_{kind}",
             name=f"gather_{kind}",
@@ -61,17 +68,25 @@ def _gather(kind: str, source: str) -> Node:
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Model outputs → metrics, tuned thresholds, timings, plots, Markdown and HTML report."""
+    """Model and baseline outputs → results table, metrics, intervals, paired tests,
+    tuned thresholds, timings, plots, Markdown and HTML report."""
     return Pipeline(
         [
             _gather("predictions", "{m}.predictions"),
-            _gather("histories", "{m}.history"),
+            _gather("histories", "{m}.history", networks_only=True),
             _gather("timings", "{m}.timing"),
-            _gather("model_params", "params:{m}"),
+            _gather("model_params", "params:{m}", networks_only=True),
             Node(
                 evaluate_models,
-                inputs="reporting_predictions",
-                outputs=["metrics", "thresholds", "per_genre_metrics"],
+                inputs=["reporting_predictions", "split_summary", "params:reporting"],
+                outputs=[
+                    "results",
+                    "metrics",
+                    "thresholds",
+                    "per_genre_metrics",
+                    "intervals",
+                    "pairwise",
+                ],
                 name="evaluate_models",
             ),
             Node(
@@ -87,7 +102,9 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 build_report,
                 inputs={
-                    "metrics": "metrics",
+                    "results": "results",
+                    "intervals": "intervals",
+                    "pairwise": "pairwise",
                     "per_genre_metrics": "per_genre_metrics",
                     "thresholds": "thresholds",
                     "timings": "timings",

@@ -21,9 +21,11 @@ from sklearn.metrics import confusion_matrix
 
 from art_genre.pipelines.data_processing.labels import genre_lists
 
+from .runs import model_runs
+
 SPLIT_COLOURS = {"train": "#4C72B0", "val": "#DD8452", "test": "#55A868"}
 SPLIT_NAMES = {"train": "train", "val": "validation", "test": "test"}
-SETTING_NAMES = {"threshold_0.5": "threshold 0.5", "tuned": "tuned thresholds"}
+SETTING_NAMES = {"0.5": "threshold 0.5", "tuned": "tuned thresholds"}
 
 
 def model_colours(models: Sequence[str]) -> dict[str, Any]:
@@ -135,103 +137,96 @@ def _study_range(study: Mapping[str, Any], model: str) -> list[float] | None:
     ]
 
 
+def _interval_bars(
+    ax: Any,
+    x: np.ndarray,
+    rows: pd.DataFrame,
+    seeds: pd.DataFrame,
+    models: Sequence[str],
+    colours: Sequence[Any],
+    width: float,
+    hatch: str = "",
+) -> None:
+    """Bars of the seed-mean with its bootstrap interval and one dot per seed."""
+    rows = rows.set_index("model").reindex(models)
+    estimate = rows["estimate"].to_numpy(dtype=float)
+    yerr = np.vstack([estimate - rows["low"], rows["high"] - estimate])
+    bars = ax.bar(x, estimate, width, color=colours, hatch=hatch, edgecolor="white")
+    ax.errorbar(x, estimate, yerr=np.clip(yerr, 0, None), fmt="none", ecolor="black",
+                capsize=3, lw=1)
+    ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=6)
+    for i, model in enumerate(models):
+        values = seeds.loc[seeds["model"] == model, "value"].astype(float)
+        ax.plot(np.full(len(values), x[i]), values, ".", color="0.25", ms=3)
+
+
 def plot_model_comparison(
-    metrics: Mapping[str, Any],
+    intervals: pd.DataFrame,
+    results: pd.DataFrame,
     timings: Mapping[str, Mapping[str, Any]],
     reporting_params: Mapping[str, Any] | None = None,
 ) -> Figure:
     """Test any-match accuracy, test macro-F1 (both thresholds) and training time.
 
+    Bars are the mean over seeds, black ranges the bootstrap 95 % interval over test
+    images, dots the seeds.
+
     Args:
-        metrics: ``metrics.json`` (``{model: {split: {...}}}``).
+        intervals: The bootstrap intervals (``intervals.csv``).
+        results: The results table (per-seed values).
         timings: ``timings.json`` (``{model: {"train_seconds", ...}}``).
         reporting_params: ``params:reporting``; its ``study.results`` (published any-match
-            ranges per model) are drawn as black ranges beside our bars.
+            ranges per model) are drawn as black diamonds beside our bars.
 
     Returns:
         One figure, three panels.
     """
-    models = list(metrics)
+    models = list(dict.fromkeys(intervals["model"]))
     colours = [model_colours(models)[m] for m in models]
     study = ((reporting_params or {}).get("study") or {}).get("results") or {}
+    test = results[(results["split"] == "test") & (results["configuration"] == "main")]
     x = np.arange(len(models))
     fig = _figure(max(12, 2.6 * len(models) + 4), 4.8)
     ax_acc, ax_f1, ax_time = fig.subplots(1, 3)
 
-    def test(model: str, *keys: str) -> float:
-        value: Any = metrics[model].get("test", {})
-        for key in keys:
-            value = (value or {}).get(key)
-        return np.nan if value is None else float(value)
+    def rows(metric: str, setting: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return (
+            intervals[(intervals["metric"] == metric) & (intervals["thresholds"] == setting)],
+            test[(test["metric"] == metric) & (test["thresholds"] == setting)],
+        )
 
-    bars = ax_acc.bar(
-        x, [test(m, "any_match_accuracy") for m in models], 0.6, color=colours
-    )
-    ax_acc.bar_label(bars, fmt="%.3f", fontsize=8)
+    _interval_bars(ax_acc, x, *rows("any_match_accuracy", "none"), models, colours, 0.6)
     drawn = False
     for i, m in enumerate(models):
         rng = _study_range(study, m)
         if rng:
             low, high = min(rng), max(rng)
-            ax_acc.errorbar(
-                i + 0.4,
-                (low + high) / 2,
-                yerr=[[(high - low) / 2], [(high - low) / 2]],
-                fmt="D",
-                color="black",
-                ms=5,
-                capsize=3,
-                lw=1.5,
-            )
+            ax_acc.errorbar(i + 0.4, (low + high) / 2, yerr=[[(high - low) / 2], [(high - low) / 2]],
+                            fmt="D", color="black", ms=5, capsize=3, lw=1.5)
             drawn = True
     if drawn:
         ax_acc.legend(
-            handles=[
-                Line2D(
-                    [],
-                    [],
-                    color="black",
-                    marker="D",
-                    ms=5,
-                    label="the study, published (full data, other features)",
-                )
-            ],
-            loc="upper left",
-            fontsize=8,
+            handles=[Line2D([], [], color="black", marker="D", ms=5,
+                            label="the study, published (full data, other features)")],
+            loc="lower left", fontsize=8,
         )
     ax_acc.set_ylim(0, 1.12)
     ax_acc.set_title("Any-match accuracy (test)")
     ax_acc.set_ylabel("share of test images")
 
     width = 0.38
-    for k, (setting, hatch) in enumerate((("threshold_0.5", ""), ("tuned", "//"))):
-        values = [test(m, setting, "macro_f1") for m in models]
-        bars = ax_f1.bar(
-            x + (k - 0.5) * width,
-            values,
-            width,
-            color=colours,
-            hatch=hatch,
-            edgecolor="white",
-            label=SETTING_NAMES[setting],
-        )
-        ax_f1.bar_label(bars, fmt="%.2f", fontsize=7)
+    for k, (setting, hatch) in enumerate((("0.5", ""), ("tuned", "//"))):
+        _interval_bars(ax_f1, x + (k - 0.5) * width, *rows("macro_f1", setting), models,
+                       colours, width, hatch)
     ax_f1.set_ylim(0, 1.12)
     ax_f1.set_title("Macro-F1 (test)")
     ax_f1.set_ylabel("macro-F1")
     ax_f1.legend(
         handles=[
             Patch(facecolor="grey", label="threshold 0.5"),
-            Patch(
-                facecolor="grey",
-                hatch="//",
-                edgecolor="white",
-                label="tuned on validation",
-            ),
+            Patch(facecolor="grey", hatch="//", edgecolor="white", label="tuned on validation"),
         ],
-        fontsize=8,
-        loc="upper left",
-        ncols=2,
+        fontsize=8, loc="lower left", ncols=2,
     )
 
     seconds = [
@@ -242,13 +237,14 @@ def plot_model_comparison(
     ]
     bars = ax_time.bar(x, seconds, 0.6, color=colours)
     ax_time.bar_label(bars, labels=[f"{v:.3g} s" for v in seconds], fontsize=8)
-    ax_time.set_title("Training time")
+    ax_time.set_title("Training time (one seed)")
     ax_time.set_ylabel("seconds (wall time)")
     ax_time.margins(y=0.15)
     for ax in (ax_acc, ax_f1, ax_time):
-        ax.set_xticks(x, models)
+        ax.set_xticks(x, models, rotation=30, ha="right", rotation_mode="anchor")
         ax.set_xlabel("model")
-    fig.suptitle("Model comparison")
+    fig.suptitle("Model comparison: mean over seeds (bars), 95 % bootstrap interval "
+                 "(black), seeds (dots)")
     return fig
 
 
@@ -258,20 +254,24 @@ def plot_model_comparison(
 def plot_per_genre_f1(
     per_genre_metrics: pd.DataFrame, split: str = "test", setting: str = "tuned"
 ) -> Figure:
-    """Per-genre F1 of every model (test split, tuned thresholds by default).
+    """Per-genre F1 of every model, mean over seeds (test split, tuned thresholds).
 
     Args:
-        per_genre_metrics: ``per_genre_metrics.csv``.
+        per_genre_metrics: ``per_genre_metrics.csv`` (one row per model, seed, split,
+            setting and genre).
         split: The split shown.
-        setting: ``tuned`` or ``threshold_0.5``.
+        setting: ``tuned`` or ``0.5``.
 
     Returns:
         One figure: grouped horizontal bars, one group per genre (with its support).
     """
     table = per_genre_metrics[
         (per_genre_metrics["split"] == split)
-        & (per_genre_metrics["thresholds"] == setting)
+        & (per_genre_metrics["thresholds"].astype(str) == setting)
     ]
+    table = table.groupby(["model", "genre"], sort=False, as_index=False).agg(
+        f1=("f1", "mean"), support=("support", "first")
+    )
     models = list(dict.fromkeys(table["model"]))
     genres = list(dict.fromkeys(table["genre"]))
     colours = model_colours(models)
@@ -560,7 +560,8 @@ def plot_top1_confusion(
 ) -> Figure:
     """Confusion of the top-1 genre on the single-genre images of a split, per model.
 
-    Rows are the true genre, columns the genre with the highest probability; only
+    Rows are the true genre, columns the genre with the highest score (the primary
+    seed's model); only
     genres that occur as a true single genre or as a prediction are shown. Cells hold
     counts, coloured by the share of their row.
 
@@ -574,9 +575,10 @@ def plot_top1_confusion(
     models = list(predictions)
     cases = {}
     for model, pred in predictions.items():
-        Y = np.asarray(pred[split]["Y"]) > 0.5
+        runs = model_runs(pred).split(split)
+        Y = runs.Y > 0.5
         single = Y.sum(axis=1) == 1
-        proba = np.asarray(pred[split]["proba"])[single]
+        proba = runs.logits[0][single]  # the primary seed; argmax of logits
         genres = list(pred["genres"])
         true = [genres[j] for j in np.argmax(Y[single], axis=1)]
         top1 = [genres[j] for j in np.argmax(proba, axis=1)] if len(proba) else []

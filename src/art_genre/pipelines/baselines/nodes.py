@@ -1,0 +1,128 @@
+"""Nodes of ``baselines``: the genre prior, logistic regression and scikit-learn's MLP.
+
+Each baseline is fitted on the same model input as the networks, once per seed, and
+writes ``<name>.predictions`` in the networks' layout (float64 logits per seed for the
+validation and test splits), so reporting tunes its thresholds and scores it the same
+way.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy.special import logit
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.neural_network import MLPClassifier
+
+from art_genre.modelling import BASELINE_NAMES
+
+from .params import BaselineParams
+
+logger = logging.getLogger(__name__)
+
+SPLITS = ("val", "test")
+EPS = 1e-15
+"""Probabilities are clipped to ``[EPS, 1 - EPS]`` before their logit is taken."""
+
+Scorer = Callable[[np.ndarray], np.ndarray]
+"""Features -> float64 logits of a fitted baseline."""
+
+
+def _logits(proba: np.ndarray) -> np.ndarray:
+    return logit(np.clip(np.asarray(proba, dtype=np.float64), EPS, 1 - EPS))
+
+
+def fit_prior(X: np.ndarray, Y: np.ndarray, params: BaselineParams, seed: int) -> Scorer:
+    """Every image gets each genre's training frequency (the majority genre ranks first)."""
+    prior = _logits(np.asarray(Y, dtype=np.float64).mean(axis=0))
+    return lambda X_new: np.tile(prior, (len(X_new), 1))
+
+
+def fit_logreg(X: np.ndarray, Y: np.ndarray, params: BaselineParams, seed: int) -> Scorer:
+    """One-vs-rest logistic regression (lbfgs: deterministic, the seed is unused)."""
+    model = OneVsRestClassifier(
+        LogisticRegression(C=params.logreg.C, max_iter=params.logreg.max_iter)
+    )
+    with warnings.catch_warnings():
+        # A genre with no training image is predicted constant, with a warning.
+        warnings.simplefilter("ignore", UserWarning)
+        model.fit(X, Y)
+    return lambda X_new: _logits(model.predict_proba(X_new))
+
+
+def fit_mlp(X: np.ndarray, Y: np.ndarray, params: BaselineParams, seed: int) -> Scorer:
+    """``MLPClassifier`` (Adam, ReLU, logistic outputs) for a fixed number of epochs."""
+    p = params.mlp
+    model = MLPClassifier(
+        tuple(p.hidden_layer_sizes),
+        learning_rate_init=p.learning_rate_init,
+        batch_size=min(p.batch_size, len(X)),
+        max_iter=p.max_iter,
+        random_state=seed,
+    )
+    with warnings.catch_warnings():
+        # A fixed epoch budget, as the networks have: not converging is expected.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, Y)
+    return lambda X_new: _logits(model.predict_proba(X_new))
+
+
+BASELINES: dict[str, Callable[[np.ndarray, np.ndarray, BaselineParams, int], Scorer]] = dict(
+    zip(BASELINE_NAMES, (fit_prior, fit_logreg, fit_mlp), strict=True)
+)
+"""Each baseline's namespace and how it is fitted, in report order."""
+
+
+def fit_baseline(
+    model_input: dict[str, Any], params: BaselineParams, name: str
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """Fit one baseline per seed on the training split and score validation and test.
+
+    Args:
+        model_input: Output of ``feature_engineering``.
+        params: The ``baselines`` parameters.
+        name: Which baseline (a key of :data:`BASELINES`).
+
+    Returns:
+        ``<name>.predictions`` (the layout of the networks' predictions: ``model``,
+        ``genres``, ``seeds`` and per split ``image_ids``, ``Y`` and float64 ``logits``
+        of shape ``(n_seeds, n, n_genres)``) and its timing.
+
+    Raises:
+        ValueError: If ``name`` is not a baseline.
+    """
+    if name not in BASELINES:
+        raise ValueError(f"Unknown baseline {name!r}; known: {sorted(BASELINES)}")
+    X, Y = model_input["train"]["X"], np.asarray(model_input["train"]["Y"])
+    scorers, seconds = [], []
+    for seed in params.seeds:
+        start = time.perf_counter()
+        scorers.append(BASELINES[name](X, (Y > 0.5).astype(np.int64), params, seed))
+        seconds.append(time.perf_counter() - start)
+    predictions: dict[str, Any] = {
+        "model": name,
+        "genres": list(model_input["genres"]),
+        "seeds": list(params.seeds),
+    }
+    start = time.perf_counter()
+    for split in SPLITS:
+        data = model_input[split]
+        predictions[split] = {
+            "image_ids": list(data["image_ids"]),
+            "Y": np.asarray(data["Y"]),
+            "logits": np.stack([score(data["X"]) for score in scorers]),
+        }
+    timing = {
+        "train_seconds": seconds[0],
+        "train_seconds_all_seeds": float(sum(seconds)),
+        "inference_seconds": time.perf_counter() - start,
+    }
+    logger.info("Fitted baseline %s over %d seeds in %.1f s.", name, len(seconds), sum(seconds))
+    return predictions, timing
