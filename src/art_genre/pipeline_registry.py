@@ -5,8 +5,9 @@ from __future__ import annotations
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
-# Pipelines that are run on request only, never as part of the default training flow.
-ON_REQUEST = ("predict",)
+# Pipelines that are run on request only, never as part of the default training flow:
+# predict (new paintings) and ablations (what each fix to the study changes).
+ON_REQUEST = ("predict", "ablations")
 
 
 def register_pipelines() -> dict[str, Pipeline]:

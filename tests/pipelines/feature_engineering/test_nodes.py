@@ -143,7 +143,10 @@ def test_cached_features_equal_a_fresh_extraction(sample, cache, tmp_path):
     )
     fresh_cache.save({k: f() for k, f in plan_feature_shards(parts, index, {}, params).items()})
     fresh, _ = assemble_features(fresh_cache.load(), index, params)
-    np.testing.assert_allclose(resumed["features"], fresh["features"], rtol=1e-5, atol=1e-6)
+    # The resumed run extracted its first 12 images as one batch of 12, the fresh run in
+    # batches of 16: oneDNN picks kernels by batch shape, so float32 sums may differ in
+    # the last bits (seen: 3 of 10,240 values by 2e-6).
+    np.testing.assert_allclose(resumed["features"], fresh["features"], rtol=1e-4, atol=1e-5)
 
 
 def test_images_that_fail_in_extraction_are_listed(sample, cache):

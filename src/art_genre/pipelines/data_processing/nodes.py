@@ -360,7 +360,8 @@ def assign_splits(labelled: pd.DataFrame, split: SplitParams) -> np.ndarray:
 
     The test split takes ``test_size`` of all rows exactly as the study did
     (``train_test_split(test_size=0.2, random_state=42)`` on the image list); the
-    validation split then takes ``val_size`` of all rows from the rest. Under ``artist``
+    validation split then takes ``val_size`` of all rows from the rest (none with
+    ``val_size: 0``, the study's protocol). Under ``artist``
     the shares count artists, not images (``GroupShuffleSplit``).
 
     Args:
@@ -381,16 +382,19 @@ def assign_splits(labelled: pd.DataFrame, split: SplitParams) -> np.ndarray:
             f"split.strategy=artist needs at least 3 artists, found {len(set(groups))}"
         )
     rest, test = _two_way(ids, split.test_size, split, strata, groups, "split.test_size")
-    train, val = _two_way(
-        rest, split.val_size / (1 - split.test_size), split, strata, groups, "split.val_size"
-    )
+    if split.val_size == 0:  # the study's protocol: no validation split
+        train, val = rest, rest[:0]
+    else:
+        train, val = _two_way(
+            rest, split.val_size / (1 - split.test_size), split, strata, groups, "split.val_size"
+        )
     names = np.empty(len(ids), dtype=object)
     for name, part, parameter in (
         ("train", train, "split.test_size / split.val_size"),
         ("val", val, "split.val_size"),
         ("test", test, "split.test_size"),
     ):
-        if len(part) == 0:
+        if len(part) == 0 and not (name == "val" and split.val_size == 0):
             raise ValueError(
                 f"The {name} split is empty ({len(ids)} images, strategy "
                 f"{split.strategy}); change {parameter}."

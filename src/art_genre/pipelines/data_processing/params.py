@@ -25,6 +25,7 @@ class SplitParams(BaseModel):
         test_size: Share of all images in the test split (the study: 0.2).
         val_size: Share of all images in the validation split, taken from the training
             side; used for early stopping and threshold tuning, never the test split.
+            0 (the study's protocol, `--env study_protocol`): no validation split.
         random_state: Seed of the split (the study: 42).
     """
 
@@ -32,7 +33,7 @@ class SplitParams(BaseModel):
 
     strategy: Literal["random", "stratified", "artist"] = "random"
     test_size: float = Field(0.2, gt=0, lt=1)
-    val_size: float = Field(0.1, gt=0, lt=1)
+    val_size: float = Field(0.1, ge=0, lt=1)
     random_state: int = 42
 
     @model_validator(mode="after")
