@@ -102,6 +102,9 @@ def test_batch_larger_than_the_data_names_the_parameter(model_input):
 def test_optimizer_factory():
     assert isinstance(make_optimizer(_params().optimizer), SGD)
     assert isinstance(make_optimizer(_params(**CONFIGS["adam"]).optimizer), Adam)
+    assert make_optimizer(_params(**CONFIGS["adam"]).optimizer).step_counter == "single"
+    double = _params(optimizer={"name": "adam", "step_counter": "double"}).optimizer
+    assert make_optimizer(double).step_counter == "double"
 
 
 def test_classifier_refuses_other_features_and_vocabularies(model_input):
@@ -124,6 +127,8 @@ def test_classifier_refuses_other_features_and_vocabularies(model_input):
         ({"optimizer": {"learning_rate": -0.01}}, "greater than 0"),
         ({"optimizer": {"name": "rmsprop"}}, "sgd"),
         ({"optimizer": {"name": "adam", "clip_value": 0.5}}, "only supported with"),
+        ({"optimizer": {"name": "sgd", "step_counter": "double"}}, "only supported with"),
+        ({"optimizer": {"name": "adam", "step_counter": "triple"}}, "single"),
         ({"epochs": 0}, "greater than or equal to 1"),
         ({"batch_size": 0}, "greater than or equal to 1"),
         ({"boosting": {"variant": "adaboost"}}, "gradient"),

@@ -36,6 +36,7 @@ def make_optimizer(params: OptimizerParams) -> Optimizer:
             beta1=params.beta1,
             beta2=params.beta2,
             eps=params.eps,
+            step_counter=params.step_counter,
         )
     return SGD(
         learning_rate=params.learning_rate,

@@ -19,6 +19,9 @@ class OptimizerParams(BaseModel):
         beta1: Adam's first-moment decay.
         beta2: Adam's second-moment decay.
         eps: Adam's denominator guard.
+        step_counter: Adam's bias-correction step count: ``single`` (textbook: one step
+            per batch) or ``double`` (the study's bug: weights corrected at step 2t-1 and
+            biases at 2t in batch t; see :class:`art_genre.nn.Adam`).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -30,11 +33,14 @@ class OptimizerParams(BaseModel):
     beta1: float = Field(0.9, ge=0, lt=1)
     beta2: float = Field(0.999, ge=0, lt=1)
     eps: float = Field(1e-8, gt=0)
+    step_counter: Literal["single", "double"] = "single"
 
     @model_validator(mode="after")
     def _clip_is_sgd(self) -> OptimizerParams:
         if self.name == "adam" and self.clip_value is not None:
             raise ValueError("optimizer.clip_value is only supported with optimizer.name=sgd")
+        if self.name == "sgd" and self.step_counter != "single":
+            raise ValueError("optimizer.step_counter=double is only supported with optimizer.name=adam")
         return self
 
 
