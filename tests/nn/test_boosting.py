@@ -81,7 +81,7 @@ def test_gradient_stage_is_trained_on_the_current_ensemble_logits(separable):
     for stage in (1, 2):
         model = make_model(stage)
         fit(model, make_optimizer(stage), X, Y, offset=F, rng=rng, log=quiet, **FIT)
-        F = F + 0.7 * model.logits(X)
+        F = F + 0.7 * model.decision_function(X)  # F is kept in float64
         models.append(model)
     for ours, theirs in zip(ensemble.models, models, strict=True):
         assert all(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from art_genre.nn import MLP, BoostedEnsemble
 
@@ -38,8 +39,12 @@ class GenreClassifier:
     params: dict[str, Any] = field(default_factory=dict)
     train_seconds: float = 0.0
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Per-genre probabilities, shape ``(n, len(genres))``.
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        """Per-genre logits in ``float64``, shape ``(n, len(genres))``.
+
+        The networks run in their own dtype; the logits are cast (and an ensemble's
+        summed or averaged) in ``float64``, so probabilities computed from them do not
+        saturate at 1.0 and distinct logits keep distinct probabilities.
 
         Raises:
             IncompatibleArtefactsError: If ``X`` is not ``n_features`` wide.
@@ -50,7 +55,15 @@ class GenreClassifier:
                 f"Model {self.name!r} takes {self.n_features} features per image, got "
                 f"an array of shape {X.shape}."
             )
-        return np.asarray(self.estimator.predict_proba(X), dtype=np.float64)
+        return np.asarray(self.estimator.decision_function(X), dtype=np.float64)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Per-genre probabilities ``expit(decision_function(X))``, ``float64``.
+
+        Raises:
+            IncompatibleArtefactsError: If ``X`` is not ``n_features`` wide.
+        """
+        return expit(self.decision_function(X))
 
     def check_compatible(self, genres: list[str], feature_fingerprint: str) -> None:
         """Refuse a vocabulary or backbone other than the ones the model was trained on.

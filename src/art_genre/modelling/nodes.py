@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from art_genre.nn import (
     MLP,
@@ -67,7 +68,13 @@ def train_model(
 
     Returns:
         The trained :class:`GenreClassifier` and its training history: per-epoch
-        losses and any-match accuracy (per stage for an ensemble), wall time.
+        losses and any-match accuracy (per stage for an ensemble), wall time. An
+        ensemble's history also has ``stages`` (per trained stage: ``stage``,
+        ``residual_norm``, ``residual_norm_per_genre``, ensemble ``train_loss`` and
+        ``val_loss``, ``kept``), ``stages_kept`` (networks in the final ensemble) and
+        ``prior_train_loss`` / ``prior_val_loss`` (the base-rate prior alone; ``None``
+        without validation data); a single network has ``stages=[]`` and ``None`` for
+        the other three.
 
     Raises:
         art_genre.nn.NonFiniteLossError: If training diverges, naming the model and epoch.
@@ -120,6 +127,7 @@ def train_model(
             )
         )
         history["stages"] = []
+        history.update(stages_kept=None, prior_train_loss=None, prior_val_loss=None)
     else:
         boosting = params.boosting
         estimator = BoostedEnsemble(
@@ -128,6 +136,7 @@ def train_model(
             variant=boosting.variant,
             residual_threshold=boosting.residual_threshold,
             tol=boosting.tol,
+            normalise=boosting.normalise,
         )
         histories = estimator.fit(
             X,
@@ -142,6 +151,9 @@ def train_model(
         )
         history = _concatenate_stage_histories(name, [_history_dict(h) for h in histories])
         history["stages"] = [_stage_record(s) for s in estimator.stages]
+        history["stages_kept"] = estimator.stages_kept
+        history["prior_train_loss"] = estimator.prior_train_loss
+        history["prior_val_loss"] = estimator.prior_val_loss
     seconds = time.perf_counter() - start
     history["train_seconds"] = seconds
     logger.info("Trained %s in %.1f s.", name, seconds)
@@ -188,16 +200,19 @@ def predict_splits(
         model_input: Output of ``feature_engineering``.
 
     Returns:
-        ``{"genres": [...], "val": {"image_ids", "proba", "Y"}, "test": {...}}`` and the
-        timing (training and inference seconds).
+        ``{"genres": [...], "val": {"image_ids", "proba", "logits", "Y"}, "test": {...}}``
+        (``logits`` float64, ``proba = expit(logits)`` float64) and the timing (training
+        and inference seconds).
     """
     predictions: dict[str, Any] = {"model": model.name, "genres": list(model.genres)}
     start = time.perf_counter()
     for split in PREDICTED_SPLITS:
         data = model_input[split]
+        logits = model.decision_function(data["X"])
         predictions[split] = {
             "image_ids": list(data["image_ids"]),
-            "proba": model.predict_proba(data["X"]),
+            "proba": expit(logits),
+            "logits": logits,
             "Y": np.asarray(data["Y"]),
         }
     timing = {

@@ -57,6 +57,15 @@ class BoostingParams(BaseModel):
         residual_threshold: Stop when the residual norm falls below it (the study: 1e-3).
         tol: ``gradient``: stop when a stage improves the residual norm by less than this
             share.
+        normalise: ``study`` only: where the residuals are divided by their per-genre
+            norms. ``inside`` the loop (default: the method as run, from the study's
+            notebooks, ``/work/shared/docs/seed-method.md``), so each next network fits
+            renormalised residuals; ``after`` the loop (the slides' "Training Residual
+            Updates" code, where the division is dedented out of the ``for``): it comes
+            after the last network, so every network fits the raw residual.
+
+    ``gradient`` always keeps the prefix of the trained stages with the best validation
+    loss (training loss without validation data); the prior alone counts as prefix 0.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -66,6 +75,16 @@ class BoostingParams(BaseModel):
     shrinkage: float = Field(0.5, gt=0, le=1)
     residual_threshold: float = Field(1e-3, ge=0)
     tol: float = Field(1e-3, ge=0)
+    normalise: Literal["inside", "after"] = "inside"
+
+    @model_validator(mode="after")
+    def _normalise_is_study(self) -> BoostingParams:
+        if self.variant == "gradient" and self.normalise != "inside":
+            raise ValueError(
+                "boosting.normalise applies to variant=study only (gradient boosting fits "
+                "the ensemble's residual, never a renormalised one); leave it out"
+            )
+        return self
 
 
 class ModelParams(BaseModel):
