@@ -169,6 +169,7 @@ def test_ensemble_pickles(separable, variant):
         ({"residual_threshold": -1.0}, "residual_threshold"),
         ({"tol": -0.1}, "tol"),
         ({"prior_clip": 0.5}, "prior_clip"),
+        ({"normalise": "before"}, "normalise"),
     ],
 )
 def test_bad_ensemble_arguments_raise(kwargs, match):
@@ -180,6 +181,8 @@ def test_bad_ensemble_fit_arguments_raise(separable):
     X, Y = separable
     with pytest.raises(ValueError, match="offset"):
         _fit(BoostedEnsemble(), X, Y, offset=np.zeros_like(Y))
+    with pytest.raises(ValueError, match="val_output_scale"):
+        _fit(BoostedEnsemble(), X, Y, val_output_scale=2.0)
     with pytest.raises(ValueError, match="X_val and Y_val"):
         _fit(BoostedEnsemble(), X, Y, X_val=X)
     with pytest.raises(ValueError, match="same number of rows"):

@@ -281,7 +281,13 @@ class BoostedEnsemble:
             ValueError: On inconsistent shapes or reserved ``fit_kwargs``.
             NonFiniteLossError: If a stage diverges.
         """
-        reserved = {"offset", "offset_val", "X_val", "Y_val"} & set(fit_kwargs)
+        reserved = {
+            "offset",
+            "offset_val",
+            "val_output_scale",
+            "X_val",
+            "Y_val",
+        } & set(fit_kwargs)
         if reserved:
             raise ValueError(f"fit_kwargs must not contain {sorted(reserved)}")
         X = np.asarray(X)
@@ -436,10 +442,11 @@ class BoostedEnsemble:
             record.kept = record.stage <= best
         self.models = trained[:best]
         if best < len(trained):
+            kept = "none" if best == 0 else f"stages 1..{best}"
             stage_log(
-                f"{name}: kept stages 1..{best} of {len(trained)} (best "
+                f"{name}: kept {kept} of {len(trained)} trained stages (best "
                 f"{'validation' if use_val else 'training'} loss {scores[best]:.5f}"
-                f"{'; the prior alone' if best == 0 else ''})"
+                f"{', the prior alone' if best == 0 else ''})"
             )
 
     def _fit_study(
