@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from pydantic import ValidationError
+from scipy.special import expit
 
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
 from art_genre.modelling.nodes import make_optimizer, predict_splits, train_model
 from art_genre.modelling.params import ModelParams
-from art_genre.nn import SGD, Adam, BoostedEnsemble, NonFiniteLossError
+from art_genre.nn import MLP, SGD, Adam, BoostedEnsemble, NonFiniteLossError
 
 GENRES = ["Baroque", "Cubism", "Impressionism"]
 
@@ -62,9 +65,18 @@ def test_each_model_learns_the_separable_problem(model_input, name):
     assert history["epochs_run"] == len(history["train_loss"]) >= 1
     assert len(history["val_loss"]) == history["epochs_run"]
     assert timing["train_seconds"] > 0 and timing["inference_seconds"] >= 0
+    for split in ("val", "test"):
+        logits = predictions[split]["logits"][0]
+        np.testing.assert_array_equal(model.predict_proba(model_input[split]["X"]), expit(logits))
     if "boosting" in CONFIGS[name]:
         assert isinstance(model.estimator, BoostedEnsemble)
         assert history["stages"] and len(history["stage_of_epoch"]) == history["epochs_run"]
+        assert history["stages_kept"] == model.estimator.stages_kept >= 1
+        assert history["prior_val_loss"] == model.estimator.prior_val_loss > 0
+        assert all({"train_loss", "val_loss", "kept"} <= set(s) for s in history["stages"])
+        json.dumps(history)  # the history is saved as JSON
+    else:
+        assert history["stages"] == [] and history["stages_kept"] is None
 
 
 def test_training_is_bit_identical_for_a_seed(model_input):
@@ -131,6 +143,9 @@ def test_batch_larger_than_the_data_names_the_parameter(model_input):
 def test_optimizer_factory():
     assert isinstance(make_optimizer(_params().optimizer), SGD)
     assert isinstance(make_optimizer(_params(**CONFIGS["adam"]).optimizer), Adam)
+    assert make_optimizer(_params(**CONFIGS["adam"]).optimizer).step_counter == "single"
+    double = _params(optimizer={"name": "adam", "step_counter": "double"}).optimizer
+    assert make_optimizer(double).step_counter == "double"
 
 
 def test_classifier_refuses_other_features_and_vocabularies(model_input):
@@ -153,9 +168,13 @@ def test_classifier_refuses_other_features_and_vocabularies(model_input):
         ({"optimizer": {"learning_rate": -0.01}}, "greater than 0"),
         ({"optimizer": {"name": "rmsprop"}}, "sgd"),
         ({"optimizer": {"name": "adam", "clip_value": 0.5}}, "only supported with"),
+        ({"optimizer": {"name": "sgd", "step_counter": "double"}}, "only supported with"),
+        ({"optimizer": {"name": "adam", "step_counter": "triple"}}, "single"),
         ({"epochs": 0}, "greater than or equal to 1"),
         ({"batch_size": 0}, "greater than or equal to 1"),
         ({"boosting": {"variant": "adaboost"}}, "gradient"),
+        ({"boosting": {"variant": "study", "normalise": "before"}}, "inside"),
+        ({"boosting": {"variant": "gradient", "normalise": "after"}}, "variant=study only"),
         ({"init": "xavier"}, "small"),
         ({"learning_rate": 0.1}, "Extra inputs"),
     ],
@@ -163,3 +182,32 @@ def test_classifier_refuses_other_features_and_vocabularies(model_input):
 def test_bad_model_parameters_fail_validation(settings, match):
     with pytest.raises(ValidationError, match=match):
         ModelParams.model_validate(settings)
+
+
+def test_probabilities_come_from_float64_logits_and_do_not_saturate():
+    """A float32 network with output logits 20, 21 and -20 for the input x = 1."""
+    net = MLP(1, [], 3, dtype="float32", rng=np.random.default_rng(0))
+    net.params = [np.array([[20.0, 21.0, -20.0]], np.float32), np.zeros(3, np.float32)]
+    model = GenreClassifier("snn", net, GENRES, "abc", n_features=1)
+    X = np.array([[1.0]])
+    assert np.all(net.predict_proba(X)[0, :2] == 1.0)  # float32 sigmoid saturates
+    logits = model.decision_function(X)
+    assert logits.dtype == np.float64
+    np.testing.assert_array_equal(logits, [[20.0, 21.0, -20.0]])
+    proba = model.predict_proba(X)[0]
+    assert proba.dtype == np.float64
+    assert proba[0] < 1.0 and proba[1] < 1.0 and proba[0] < proba[1]  # distinct stay distinct
+    # 1 - expit(20) = e^-20 / (1 + e^-20) = 2.0611536e-9
+    assert 1.0 - proba[0] == pytest.approx(2.0611536e-9, rel=1e-6)
+    assert proba[2] == pytest.approx(2.0611536e-9, rel=1e-6)
+    with pytest.raises(IncompatibleArtefactsError, match="takes 1 features"):
+        model.decision_function(np.zeros((1, 2)))
+
+
+def test_study_normalisation_is_passed_to_the_ensemble(model_input):
+    settings = {**CONFIGS["bnn_study"], "epochs": 2}
+    settings["boosting"] = {**settings["boosting"], "normalise": "after"}
+    model, _, history = train_model(model_input, _params(**settings), "bnn_study")
+    assert model.estimator.normalise == "after"
+    assert model.params["boosting"]["normalise"] == "after"
+    assert history["stages_kept"] == len(history["stages"]) == 2

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+
+from art_genre.nn import MLP, Optimizer
 
 
 def make_separable(
@@ -27,3 +31,23 @@ def make_separable(
 
 def quiet(_message: str) -> None:
     """A ``log`` sink that drops the per-epoch lines."""
+
+
+class Frozen(Optimizer):
+    """An optimizer that leaves the parameters as they are.
+
+    With it, :func:`art_genre.nn.fit` runs its loop (validation scoring, stage
+    bookkeeping) on a network whose output is fixed by hand, so the expected
+    losses of a test can be written out exactly.
+    """
+
+    def update(self, params: list[np.ndarray], grads: Sequence[np.ndarray]) -> None:
+        """Does nothing (the gradients are ignored)."""
+
+
+def affine_net(weights: list[list[float]], biases: list[float]) -> MLP:
+    """A float64 network without hidden layer: ``h(x) = x @ weights + biases``."""
+    W = np.array(weights, dtype=np.float64)
+    net = MLP(W.shape[0], [], W.shape[1], dtype="float64", rng=np.random.default_rng(0))
+    net.params = [W, np.array(biases, dtype=np.float64)]
+    return net

@@ -113,3 +113,76 @@ def test_misaligned_gradients_raise():
         SGD(0.1).update(_params(), _grads()[:1])
     with pytest.raises(ValueError, match="grads"):
         Adam().update(_params(), _grads()[:1])
+
+
+def _study_adam_two_batches(lr, beta1, beta2, eps, grads_per_batch):
+    """The study's ``adam_update``/``backward`` (slides, "Adam Optimizer Method"), verbatim
+    apart from names: one shared ``t`` advanced by each of the two calls per batch."""
+    state = {"t": 0}
+    weights, biases = {"W1": np.array([[1.0]])}, {"b1": np.array([1.0])}
+    m_w = {k: np.zeros_like(v) for k, v in weights.items()}
+    v_w = {k: np.zeros_like(v) for k, v in weights.items()}
+    m_b = {k: np.zeros_like(v) for k, v in biases.items()}
+    v_b = {k: np.zeros_like(v) for k, v in biases.items()}
+
+    def adam_update(gradients, params, m_params, v_params):
+        state["t"] += 1
+        updated = {}
+        for key in params:
+            m_params[key] = beta1 * m_params[key] + (1 - beta1) * gradients[key]
+            v_params[key] = beta2 * v_params[key] + (1 - beta2) * (gradients[key] ** 2)
+            m_hat = m_params[key] / (1 - beta1 ** state["t"])
+            v_hat = v_params[key] / (1 - beta2 ** state["t"])
+            updated[key] = params[key] - lr * m_hat / (np.sqrt(v_hat) + eps)
+        return updated, m_params, v_params
+
+    for g_w, g_b in grads_per_batch:
+        weights, m_w, v_w = adam_update({"W1": g_w}, weights, m_w, v_w)
+        biases, m_b, v_b = adam_update({"b1": g_b}, biases, m_b, v_b)
+    return weights["W1"], biases["b1"]
+
+
+def test_adam_step_counter_single_and_double_two_steps_by_hand():
+    """lr 0.1, beta1 0.5, beta2 0.75; gradient 1 then 3 for a 1x1 weight and a bias.
+
+    Moments (the same in both modes): after step 1 m = 1/2, v = 1/4; after step 2
+    m = 7/4, v = 39/16.  Bias corrections 1 - beta1**s = 1/2, 3/4, 7/8, 15/16 and
+    1 - beta2**s = 1/4, 7/16, 37/64, 175/256 for s = 1, 2, 3, 4.
+    """
+    lr, b1, b2, eps = 0.1, 0.5, 0.75, 1e-12
+    sequence = [(np.array([[1.0]]), np.array([1.0])), (np.array([[3.0]]), np.array([3.0]))]
+
+    # single: s = 1 then 2 for both.  Step 1: m_hat = 1, v_hat = 1 -> -0.1.
+    # Step 2: m_hat = (7/4) / (3/4) = 7/3, v_hat = (39/16) / (7/16) = 39/7.
+    single_step2 = 0.1 * (7 / 3) / math.sqrt(39 / 7)
+    # double, weights: s = 1 then 3; step 3: m_hat = (7/4)/(7/8) = 2, v_hat = 156/37.
+    double_w = 1.0 - 0.1 - 0.1 * 2 / math.sqrt(156 / 37)
+    # double, biases: s = 2 then 4.  Step "2": m_hat = (1/2)/(3/4) = 2/3,
+    # v_hat = (1/4)/(7/16) = 4/7; step "4": m_hat = (7/4)/(15/16) = 28/15, v_hat = 624/175.
+    double_b = 1.0 - 0.1 * (2 / 3) / math.sqrt(4 / 7) - 0.1 * (28 / 15) / math.sqrt(624 / 175)
+    assert single_step2 == pytest.approx(0.0988538, abs=1e-7)
+    assert double_w == pytest.approx(0.8025978, abs=1e-7)
+    assert double_b == pytest.approx(0.8129545, abs=1e-7)
+
+    results = {}
+    for mode in ("single", "double"):
+        params = [np.array([[1.0]]), np.array([1.0])]
+        adam = Adam(learning_rate=lr, beta1=b1, beta2=b2, eps=eps, step_counter=mode)
+        for g_w, g_b in sequence:
+            adam.update(params, [g_w, g_b])
+        assert adam.t == 2  # one update call per batch in both modes
+        results[mode] = (params[0][0, 0], params[1][0])
+
+    assert results["single"][0] == pytest.approx(0.9 - single_step2, abs=1e-12)
+    assert results["single"][1] == pytest.approx(0.9 - single_step2, abs=1e-12)
+    assert results["double"][0] == pytest.approx(double_w, abs=1e-12)
+    assert results["double"][1] == pytest.approx(double_b, abs=1e-12)
+
+    study_w, study_b = _study_adam_two_batches(lr, b1, b2, eps, sequence)
+    assert results["double"] == pytest.approx((study_w[0, 0], study_b[0]), abs=1e-15)
+    assert results["single"][0] != pytest.approx(study_w[0, 0], abs=1e-3)
+
+
+def test_adam_rejects_an_unknown_step_counter():
+    with pytest.raises(ValueError, match="step_counter"):
+        Adam(step_counter="triple")

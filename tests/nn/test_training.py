@@ -15,7 +15,7 @@ from art_genre.nn import (
     fit,
     inverse_frequency_pos_weight,
 )
-from tests.nn.helpers import quiet
+from tests.nn.helpers import Frozen, affine_net, quiet
 
 
 def _model(X, Y, init="small", seed=1, hidden=(32, 16), dtype="float32") -> MLP:
@@ -188,6 +188,8 @@ def test_diverging_training_raises_with_model_name_and_epoch(separable):
         ({"X_val": np.zeros((3, 6))}, "X_val and Y_val"),
         ({"offset": np.zeros((240, 3))}, "offset"),
         ({"min_delta": -1.0}, "min_delta"),
+        ({"val_output_scale": 0.0}, "val_output_scale"),
+        ({"val_output_scale": float("inf")}, "val_output_scale"),
         ({"pos_weight": np.zeros(4)}, "pos_weight"),
     ],
 )
@@ -304,3 +306,38 @@ def test_inverse_frequency_pos_weight_by_hand():
         inverse_frequency_pos_weight(Y, min_weight=0.0)
     with pytest.raises(ValueError, match="2-D"):
         inverse_frequency_pos_weight(Y[0])
+
+
+@pytest.mark.parametrize(
+    ("scale", "expected"),
+    [
+        # z = offset + scale * h = 1 + 0.5 * 2 = 2 for the positive row and
+        # -1 + 0.5 * (-2) = -2 for the negative one: loss log(1 + e^-2) on each row (and as mean).
+        (0.5, 0.1269280110429725),
+        # scale 1 (the default): z = 3 and -3, loss log(1 + e^-3) per row.
+        (1.0, 0.04858735157374206),
+    ],
+)
+def test_validation_scores_offset_plus_scaled_output(scale, expected):
+    """Boosting's early stopping sees F + shrinkage * h (hand-computed losses)."""
+    net = affine_net([[2.0]], [0.0])  # h(x) = 2x, kept fixed by the Frozen optimizer
+    X = np.array([[1.0], [-1.0]])
+    Y = np.array([[1.0], [0.0]])
+    history = fit(
+        net,
+        Frozen(),
+        X,
+        Y,
+        X_val=X,
+        Y_val=Y,
+        offset=np.zeros((2, 1)),
+        offset_val=np.array([[1.0], [-1.0]]),
+        val_output_scale=scale,
+        epochs=2,
+        batch_size=2,
+        rng=np.random.default_rng(0),
+        log=quiet,
+    )
+    assert history.val_loss == pytest.approx([expected] * 2, rel=1e-12)
+    # Training is unaffected by the scale: loss of z = h = +-2 on both rows.
+    assert history.train_loss == pytest.approx([0.1269280110429725] * 2, rel=1e-12)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.special import expit, logit
+from scipy.special import expit
 
 from art_genre.nn import MLP, BoostedEnsemble
 
@@ -39,32 +39,26 @@ class GenreClassifier:
     params: dict[str, Any] = field(default_factory=dict)
     train_seconds: float = 0.0
 
-    def _checked(self, X: np.ndarray) -> np.ndarray:
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        """Per-genre logits in ``float64``, shape ``(n, len(genres))``.
+
+        The networks run in their own dtype; the logits are cast (and an ensemble's
+        summed or averaged) in ``float64``, so probabilities computed from them do not
+        saturate at 1.0 and distinct logits keep distinct probabilities.
+
+        Raises:
+            IncompatibleArtefactsError: If ``X`` is not ``n_features`` wide.
+        """
         X = np.asarray(X)
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise IncompatibleArtefactsError(
                 f"Model {self.name!r} takes {self.n_features} features per image, got "
                 f"an array of shape {X.shape}."
             )
-        return X
-
-    def decision_function(self, X: np.ndarray) -> np.ndarray:
-        """Per-genre logits in float64, shape ``(n, len(genres))``.
-
-        Raises:
-            IncompatibleArtefactsError: If ``X`` is not ``n_features`` wide.
-        """
-        X = self._checked(X)
-        estimator = self.estimator
-        if isinstance(estimator, MLP):
-            return np.asarray(estimator.logits(X), dtype=np.float64)
-        if estimator.variant == "gradient":
-            return np.asarray(estimator.decision_function(X), dtype=np.float64)
-        proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
-        return logit(np.clip(proba, 1e-300, 1 - 1e-16))
+        return np.asarray(self.estimator.decision_function(X), dtype=np.float64)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Per-genre probabilities ``expit(logits)`` in float64, shape ``(n, len(genres))``.
+        """Per-genre probabilities ``expit(decision_function(X))``, ``float64``.
 
         Raises:
             IncompatibleArtefactsError: If ``X`` is not ``n_features`` wide.

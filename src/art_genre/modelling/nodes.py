@@ -36,6 +36,7 @@ def make_optimizer(params: OptimizerParams) -> Optimizer:
             beta1=params.beta1,
             beta2=params.beta2,
             eps=params.eps,
+            step_counter=params.step_counter,
         )
     return SGD(
         learning_rate=params.learning_rate,
@@ -67,8 +68,14 @@ def train_model(
     Returns:
         The first seed's :class:`GenreClassifier` (the one ``predict`` uses), the models
         of every seed (in ``params.seeds`` order) and the training history: the first
-        seed's per-epoch losses and any-match accuracy (per stage for an ensemble) and,
-        under ``seed_runs``, one summary per seed.
+        seed's per-epoch losses and any-match accuracy (per stage for an ensemble), wall
+        time and, under ``seed_runs``, one summary per seed. An ensemble's history also
+        has ``stages`` (per trained stage: ``stage``,
+        ``residual_norm``, ``residual_norm_per_genre``, ensemble ``train_loss`` and
+        ``val_loss``, ``kept``), ``stages_kept`` (networks in the final ensemble) and
+        ``prior_train_loss`` / ``prior_val_loss`` (the base-rate prior alone; ``None``
+        without validation data); a single network has ``stages=[]`` and ``None`` for
+        the other three.
 
     Raises:
         art_genre.nn.NonFiniteLossError: If training diverges, naming the model and epoch.
@@ -153,6 +160,7 @@ def train_one_seed(
             )
         )
         history["stages"] = []
+        history.update(stages_kept=None, prior_train_loss=None, prior_val_loss=None)
     else:
         boosting = params.boosting
         estimator = BoostedEnsemble(
@@ -161,6 +169,7 @@ def train_one_seed(
             variant=boosting.variant,
             residual_threshold=boosting.residual_threshold,
             tol=boosting.tol,
+            normalise=boosting.normalise,
         )
         histories = estimator.fit(
             X,
@@ -175,6 +184,9 @@ def train_one_seed(
         )
         history = _concatenate_stage_histories(name, [_history_dict(h) for h in histories])
         history["stages"] = [_stage_record(s) for s in estimator.stages]
+        history["stages_kept"] = estimator.stages_kept
+        history["prior_train_loss"] = estimator.prior_train_loss
+        history["prior_val_loss"] = estimator.prior_val_loss
     seconds = time.perf_counter() - start
     history["train_seconds"] = seconds
     history["seed"] = seed
@@ -226,9 +238,9 @@ def predict_splits(
 
     Returns:
         ``{"model", "genres", "seeds", "val": {"image_ids", "Y", "logits"}, "test": ...}``
-        with ``logits`` of shape ``(n_seeds, n_images, n_genres)``, and the timing
-        (training seconds of the first seed and of all seeds, inference seconds of all
-        seeds).
+        with float64 ``logits`` of shape ``(n_seeds, n_images, n_genres)``, and the
+        timing (training seconds of the first seed and of all seeds, inference seconds
+        of all seeds).
     """
     first = models[0]
     predictions: dict[str, Any] = {

@@ -19,6 +19,9 @@ class OptimizerParams(BaseModel):
         beta1: Adam's first-moment decay.
         beta2: Adam's second-moment decay.
         eps: Adam's denominator guard.
+        step_counter: Adam's bias-correction step count: ``single`` (textbook: one step
+            per batch) or ``double`` (the study's bug: weights corrected at step 2t-1 and
+            biases at 2t in batch t; see :class:`art_genre.nn.Adam`).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -30,11 +33,14 @@ class OptimizerParams(BaseModel):
     beta1: float = Field(0.9, ge=0, lt=1)
     beta2: float = Field(0.999, ge=0, lt=1)
     eps: float = Field(1e-8, gt=0)
+    step_counter: Literal["single", "double"] = "single"
 
     @model_validator(mode="after")
     def _clip_is_sgd(self) -> OptimizerParams:
         if self.name == "adam" and self.clip_value is not None:
             raise ValueError("optimizer.clip_value is only supported with optimizer.name=sgd")
+        if self.name == "sgd" and self.step_counter != "single":
+            raise ValueError("optimizer.step_counter=double is only supported with optimizer.name=adam")
         return self
 
 
@@ -51,6 +57,15 @@ class BoostingParams(BaseModel):
         residual_threshold: Stop when the residual norm falls below it (the study: 1e-3).
         tol: ``gradient``: stop when a stage improves the residual norm by less than this
             share.
+        normalise: ``study`` only: where the residuals are divided by their per-genre
+            norms. ``inside`` the loop (default: the method as run, from the study's
+            notebooks, ``/work/shared/docs/seed-method.md``), so each next network fits
+            renormalised residuals; ``after`` the loop (the slides' "Training Residual
+            Updates" code, where the division is dedented out of the ``for``): it comes
+            after the last network, so every network fits the raw residual.
+
+    ``gradient`` always keeps the prefix of the trained stages with the best validation
+    loss (training loss without validation data); the prior alone counts as prefix 0.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -60,6 +75,16 @@ class BoostingParams(BaseModel):
     shrinkage: float = Field(0.5, gt=0, le=1)
     residual_threshold: float = Field(1e-3, ge=0)
     tol: float = Field(1e-3, ge=0)
+    normalise: Literal["inside", "after"] = "inside"
+
+    @model_validator(mode="after")
+    def _normalise_is_study(self) -> BoostingParams:
+        if self.variant == "gradient" and self.normalise != "inside":
+            raise ValueError(
+                "boosting.normalise applies to variant=study only (gradient boosting fits "
+                "the ensemble's residual, never a renormalised one); leave it out"
+            )
+        return self
 
 
 class ModelParams(BaseModel):

@@ -10,17 +10,26 @@ Two algorithms share :class:`BoostedEnsemble` (``Y`` is ``n x K`` binary,
     for m = 1 .. n_stages:
         train a fresh h_m to minimise  BCE(Y, sigmoid(F_{m-1}(X) + h_m(X)))
             (fit(..., offset=F_{m-1}(X)); the gradient with respect to h_m's
-            output is p - Y, i.e. h_m follows the current residual Y - p)
+            output is p - Y, i.e. h_m follows the current residual Y - p);
+            its validation loss, early stopping and restored epoch score
+            F_{m-1} + shrinkage * h_m, the ensemble as it will be
+            (fit(..., val_output_scale=shrinkage))
         F_m = F_{m-1} + shrinkage * h_m
         r_m = ||Y - sigmoid(F_m(X))||   (Frobenius; per-genre column norms kept)
-        stop if the ensemble training loss rose (the stage is then dropped),
-        if r_m < residual_threshold, or if r_m > (1 - tol) * r_{m-1}
-    predict_proba(x) = sigmoid(F_0 + shrinkage * sum_m h_m(x))
+        stop if the ensemble training loss rose, if r_m < residual_threshold,
+        or if r_m > (1 - tol) * r_{m-1}
+    keep the prefix F_j (0 <= j <= stages trained; F_0 = the prior alone)
+        with the lowest ensemble loss on the validation data, or on the
+        training data without validation data (first minimum on ties)
+    predict_proba(x) = sigmoid(F_0 + shrinkage * sum_{m <= j} h_m(x))
 
-Because BCE is convex in the logits, with ``0 < shrinkage <= 1`` a stage that
-lowered its own objective also lowers the ensemble's training loss; a stage
-that did not is recorded (``kept=False``) but left out of the ensemble.  If
-even the first stage is dropped, the ensemble predicts the prior ``F_0``.
+Every trained stage is recorded (:class:`StageRecord`: ensemble train and
+validation loss of the prefix ending there, ``kept`` when the chosen prefix
+includes it), so a report can show how many stages survived and how the
+prior alone, ``prior_val_loss``, scores.  Because BCE is convex in the
+logits, with ``0 < shrinkage <= 1`` a stage that lowered its own objective
+also lowers the ensemble's training loss; the validation loss has no such
+guarantee, hence the prefix choice.
 
 ``variant="study"`` — the student study's procedure, reproduced as is::
 
@@ -31,12 +40,27 @@ even the first stage is dropped, the ensemble predicts the prior ``F_0``.
         R = R - sigmoid(h_m(X))
         norms = per-genre column L2 norms of R
         stop if every norm < residual_threshold
-        R = R / norms                           (per genre)
+        R = R / norms         (per genre; normalise="inside", the notebooks)
     predict_proba(x) = mean_m sigmoid(h_m(x))
 
+``normalise`` picks between the study's two sources.  ``"inside"`` (default)
+is the method as it was run (``/work/shared/docs/seed-method.md``, from the
+notebooks): the division is the last statement of the loop body, so stage
+``m + 1`` fits the renormalised residual.  ``"after"`` is the code on the
+slides ("Training Residual Updates"), where ``residuals /= residual_norm`` is
+dedented out of the ``for`` loop: it runs once, after the last model, on a
+residual that nothing reads any more.  So under ``"after"`` every stage fits
+the raw residual ``Y - sum_{j<m} sigmoid(h_j(X))`` and the final division
+changes no model and no prediction; it is therefore not performed.
+
 With validation data the study variant transforms ``Y_val`` the same way
-(subtracting each model's output and dividing by the *training* norms), so
-early stopping inside a stage sees targets on the same scale.
+(subtracting each model's output and, with ``"inside"``, dividing by the
+*training* norms), so early stopping inside a stage sees targets on the same
+scale.
+
+Both variants expose float64 logits (:meth:`BoostedEnsemble.decision_function`)
+and ``predict_proba = expit(decision_function)``; the study's average of
+sigmoids is turned into a logit in log space, so it never saturates.
 """
 
 from __future__ import annotations
@@ -47,17 +71,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.special import expit, logsumexp
 
-from art_genre.nn.losses import bce_from_proba, bce_with_logits, sigmoid
+from art_genre.nn.losses import bce_from_proba, bce_with_logits
 from art_genre.nn.network import MLP
 from art_genre.nn.optimizers import Optimizer
 from art_genre.nn.training import History, fit
 
-__all__ = ["VARIANTS", "BoostedEnsemble", "StageRecord"]
+__all__ = ["NORMALISATIONS", "VARIANTS", "BoostedEnsemble", "StageRecord"]
 
 logger = logging.getLogger(__name__)
 
 VARIANTS = ("gradient", "study")
+#: Where the study variant divides the residuals by their norms: ``"inside"``
+#: the loop (the notebooks, as run) or ``"after"`` it (the slides' code).
+NORMALISATIONS = ("inside", "after")
 
 
 @dataclass
@@ -70,11 +98,12 @@ class StageRecord:
             (``Y - sigmoid(F_m)`` for ``"gradient"``; the study's ``R`` before
             normalisation for ``"study"``).
         residual_norm_per_genre: Column norms of that residual.
-        train_loss: BCE of the whole ensemble (stages 1..m) on the training
-            data (with ``pos_weight`` if given).
-        val_loss: Same on the validation data, or ``None``.
-        kept: ``False`` when the stage raised the training loss and was
-            dropped (``"gradient"`` only).
+        train_loss: BCE of the ensemble of stages 1..m on the training data
+            (with ``pos_weight`` if given).
+        val_loss: Same on the validation data, or ``None`` without it.
+        kept: Whether the final ensemble includes the stage (``"gradient"``:
+            the stage lies in the prefix with the best validation loss, or
+            training loss without validation data; ``"study"``: always).
     """
 
     stage: int
@@ -99,15 +128,25 @@ class BoostedEnsemble:
         tol: Relative improvement of the residual norm below which
             ``"gradient"`` stops (>= 0).
         prior_clip: Clip of the base rates used for ``F_0``, in ``(0, 0.5)``.
+        normalise: ``"study"`` only: divide the residuals by their per-genre
+            norms ``"inside"`` the loop (default: the notebooks, i.e. the
+            method as run, ``seed-method.md``) or ``"after"`` it (the slides'
+            code, where the division comes too late to change anything).
 
     Raises:
         ValueError: If an argument is out of range (the message names it).
 
     Attributes:
-        models: The trained networks, in stage order.
+        models: The networks of the final ensemble, in stage order
+            (``"gradient"``: the kept prefix of the trained stages).
         prior_logits: ``F_0`` per genre (zeros for ``"study"``).
-        stages: One :class:`StageRecord` per trained stage.
+        stages: One :class:`StageRecord` per trained stage, kept or not.
         initial_residual_norm: Residual norm before the first stage.
+        prior_train_loss: Training loss of the base-rate prior ``F_0`` alone
+            (for ``"study"``, which has no prior, the same base-rate predictor
+            as a reference score).
+        prior_val_loss: Same on the validation data, or ``None`` without it.
+        histories: The :class:`History` of every trained stage.
     """
 
     n_stages: int = 5
@@ -116,10 +155,13 @@ class BoostedEnsemble:
     residual_threshold: float = 1e-3
     tol: float = 1e-3
     prior_clip: float = 1e-4
+    normalise: str = "inside"
     models: list[MLP] = field(default_factory=list, init=False)
     prior_logits: np.ndarray | None = field(default=None, init=False)
     stages: list[StageRecord] = field(default_factory=list, init=False)
     initial_residual_norm: float | None = field(default=None, init=False)
+    prior_train_loss: float | None = field(default=None, init=False)
+    prior_val_loss: float | None = field(default=None, init=False)
     histories: list[History] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
@@ -143,14 +185,34 @@ class BoostedEnsemble:
             raise ValueError(f"tol must be >= 0, got {self.tol!r}")
         if not 0 < self.prior_clip < 0.5:
             raise ValueError(f"prior_clip must be in (0, 0.5), got {self.prior_clip!r}")
+        if self.normalise not in NORMALISATIONS:
+            raise ValueError(
+                f"normalise must be one of {NORMALISATIONS}, got {self.normalise!r}"
+            )
 
     # ------------------------------------------------------------- prediction
     def _check_fitted(self) -> None:
         if self.prior_logits is None:
             raise RuntimeError("BoostedEnsemble is not fitted; call fit() first")
 
+    @property
+    def stages_kept(self) -> int:
+        """Number of networks in the final ensemble."""
+        return len(self.models)
+
     def decision_function(self, X: np.ndarray) -> np.ndarray:
-        """Ensemble logits ``F(X)`` (``"gradient"``) or ``logit(predict_proba)``.
+        """Ensemble logits in ``float64``.
+
+        ``"gradient"``: ``F(X) = F_0 + shrinkage * sum_m h_m(X)``, summed in
+        ``float64`` (each network's forward pass runs in its own dtype).
+
+        ``"study"``: the logit of the mean probability
+        ``p = mean_m sigmoid(h_m(X))``, computed in log space so that it never
+        saturates::
+
+            log p       = logsumexp_m(-softplus(-h_m)) - log M
+            log (1 - p) = logsumexp_m(-softplus(h_m)) - log M
+            logit       = log p - log (1 - p)
 
         Args:
             X: Inputs, shape ``(n_samples, n_inputs)``.
@@ -159,27 +221,25 @@ class BoostedEnsemble:
             ``float64`` logits, shape ``(n_samples, n_genres)``.
         """
         self._check_fitted()
+        assert self.prior_logits is not None
         if self.variant == "study":
-            p = np.clip(self.predict_proba(X), 1e-12, 1 - 1e-12)
-            return np.log(p) - np.log1p(-p)
+            h = np.stack([model.decision_function(X) for model in self.models])
+            log_m = np.log(len(self.models))
+            log_p = logsumexp(-np.logaddexp(0.0, -h), axis=0) - log_m
+            log_q = logsumexp(-np.logaddexp(0.0, h), axis=0) - log_m
+            return log_p - log_q
         F = np.repeat(self.prior_logits[None, :], np.asarray(X).shape[0], axis=0)
         for model in self.models:
-            F += self.shrinkage * model.logits(X)
+            F += self.shrinkage * model.decision_function(X)
         return F
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Per-genre probabilities of the ensemble.
+        """Per-genre probabilities ``expit(decision_function(X))`` in ``float64``.
 
         ``"gradient"``: ``sigmoid(F_0 + shrinkage * sum_m h_m(X))``;
         ``"study"``: ``mean_m sigmoid(h_m(X))``.
         """
-        self._check_fitted()
-        if self.variant == "gradient":
-            return sigmoid(self.decision_function(X))
-        total = np.zeros((np.asarray(X).shape[0], self.models[0].n_outputs))
-        for model in self.models:
-            total += model.predict_proba(X)
-        return total / len(self.models)
+        return expit(self.decision_function(X))
 
     # --------------------------------------------------------------- training
     def fit(
@@ -221,7 +281,13 @@ class BoostedEnsemble:
             ValueError: On inconsistent shapes or reserved ``fit_kwargs``.
             NonFiniteLossError: If a stage diverges.
         """
-        reserved = {"offset", "offset_val", "X_val", "Y_val"} & set(fit_kwargs)
+        reserved = {
+            "offset",
+            "offset_val",
+            "val_output_scale",
+            "X_val",
+            "Y_val",
+        } & set(fit_kwargs)
         if reserved:
             raise ValueError(f"fit_kwargs must not contain {sorted(reserved)}")
         X = np.asarray(X)
@@ -272,15 +338,16 @@ class BoostedEnsemble:
         stage_log: Callable[[str], None],
         fit_kwargs: dict[str, Any],
     ) -> None:
-        rate = np.clip(Y.mean(axis=0), self.prior_clip, 1 - self.prior_clip)
-        self.prior_logits = np.log(rate) - np.log1p(-rate)
+        self.prior_logits = self._base_rate_logits(Y)
         F = np.repeat(self.prior_logits[None, :], X.shape[0], axis=0)
         F_val = None
         if X_val is not None:
             F_val = np.repeat(self.prior_logits[None, :], X_val.shape[0], axis=0)
-        residual = np.linalg.norm(Y - sigmoid(F))
-        self.initial_residual_norm = float(residual)
-        prev_loss = bce_with_logits(F, Y, pw)
+        self._record_prior_losses(Y, Y_val, pw, X_val)
+        residual = float(np.linalg.norm(Y - expit(F)))
+        self.initial_residual_norm = residual
+        prev_loss = self.prior_train_loss
+        trained: list[MLP] = []
         for stage in range(1, self.n_stages + 1):
             if residual < self.residual_threshold:
                 break
@@ -294,40 +361,36 @@ class BoostedEnsemble:
                 Y_val=Y_val,
                 offset=F,
                 offset_val=F_val,
+                val_output_scale=self.shrinkage,
                 pos_weight=pw,
                 name=f"{name}-stage{stage}",
                 log=log,
                 **fit_kwargs,
             )
             self.histories.append(history)
-            F_new = F + self.shrinkage * model.logits(X)
-            R = Y - sigmoid(F_new)
-            per_genre = np.linalg.norm(R, axis=0)
+            trained.append(model)
+            F = F + self.shrinkage * model.decision_function(X)
+            per_genre = np.linalg.norm(Y - expit(F), axis=0)
             new_residual = float(np.linalg.norm(per_genre))
-            train_loss = bce_with_logits(F_new, Y, pw)
-            kept = train_loss <= prev_loss
+            train_loss = bce_with_logits(F, Y, pw)
             val_loss = None
-            if F_val is not None and kept:
-                F_val_new = F_val + self.shrinkage * model.logits(X_val)
-                val_loss = bce_with_logits(F_val_new, Y_val, pw)
-            self.stages.append(
-                StageRecord(stage, new_residual, per_genre, train_loss, val_loss, kept)
-            )
-            if not kept:
-                stage_log(
-                    f"{name}: stage {stage} raised the training loss "
-                    f"({prev_loss:.5f} -> {train_loss:.5f}); dropped, stopping"
-                )
-                break
-            self.models.append(model)
-            F = F_new
             if F_val is not None:
-                F_val = F_val_new
+                F_val = F_val + self.shrinkage * model.decision_function(X_val)
+                val_loss = bce_with_logits(F_val, Y_val, pw)
+            self.stages.append(
+                StageRecord(stage, new_residual, per_genre, train_loss, val_loss)
+            )
             stage_log(
                 f"{name}: stage {stage} residual norm {residual:.4f} -> {new_residual:.4f}, "
-                f"train loss {train_loss:.5f}"
+                f"ensemble train loss {train_loss:.5f}"
                 + ("" if val_loss is None else f", val loss {val_loss:.5f}")
             )
+            if train_loss > prev_loss:
+                stage_log(
+                    f"{name}: stage {stage} raised the training loss "
+                    f"({prev_loss:.5f} -> {train_loss:.5f}); stopping"
+                )
+                break
             small_gain = residual - new_residual < self.tol * residual
             prev_loss, residual = train_loss, new_residual
             if small_gain:
@@ -335,6 +398,56 @@ class BoostedEnsemble:
                     f"{name}: residual norm improved by less than tol={self.tol}; stopping"
                 )
                 break
+        self._keep_best_prefix(trained, name, stage_log)
+
+    def _base_rate_logits(self, Y: np.ndarray) -> np.ndarray:
+        """Logits of the clipped training base rates (``F_0``)."""
+        rate = np.clip(Y.mean(axis=0), self.prior_clip, 1 - self.prior_clip)
+        return np.log(rate) - np.log1p(-rate)
+
+    def _record_prior_losses(
+        self,
+        Y: np.ndarray,
+        Y_val: np.ndarray | None,
+        pw: np.ndarray | None,
+        X_val: np.ndarray | None,
+    ) -> None:
+        """Losses of the base-rate predictor on the training and validation rows."""
+        prior = self._base_rate_logits(Y)
+        self.prior_train_loss = bce_with_logits(
+            np.repeat(prior[None, :], Y.shape[0], axis=0), Y, pw
+        )
+        self.prior_val_loss = None
+        if X_val is not None and Y_val is not None:
+            self.prior_val_loss = bce_with_logits(
+                np.repeat(prior[None, :], Y_val.shape[0], axis=0), Y_val, pw
+            )
+
+    def _keep_best_prefix(
+        self, trained: list[MLP], name: str, stage_log: Callable[[str], None]
+    ) -> None:
+        """Truncates the ensemble to its best prefix (``"gradient"``).
+
+        The score of prefix ``j`` is the ensemble loss after stage ``j``
+        (``j = 0``: the prior alone) on the validation data when there is
+        some, else on the training data; the first minimum wins, so a tie
+        keeps fewer stages.
+        """
+        use_val = self.prior_val_loss is not None
+        scores = [self.prior_val_loss if use_val else self.prior_train_loss] + [
+            s.val_loss if use_val else s.train_loss for s in self.stages
+        ]
+        best = int(np.argmin(scores))
+        for record in self.stages:
+            record.kept = record.stage <= best
+        self.models = trained[:best]
+        if best < len(trained):
+            kept = "none" if best == 0 else f"stages 1..{best}"
+            stage_log(
+                f"{name}: kept {kept} of {len(trained)} trained stages (best "
+                f"{'validation' if use_val else 'training'} loss {scores[best]:.5f}"
+                f"{', the prior alone' if best == 0 else ''})"
+            )
 
     def _fit_study(
         self,
@@ -352,6 +465,7 @@ class BoostedEnsemble:
         fit_kwargs: dict[str, Any],
     ) -> None:
         self.prior_logits = np.zeros(Y.shape[1])
+        self._record_prior_losses(Y, Y_val, pw, X_val)
         R = Y.copy()
         R_val = None if Y_val is None else Y_val.copy()
         self.initial_residual_norm = float(np.linalg.norm(R))
@@ -402,11 +516,14 @@ class BoostedEnsemble:
                     f"{name}: every genre residual norm < {self.residual_threshold}; stopping"
                 )
                 break
-            # Genres whose residual is exactly zero keep it (avoids 0/0).
-            scale = np.where(per_genre > 0, per_genre, 1.0)
-            R /= scale
-            if R_val is not None:
-                R_val /= scale
+            if self.normalise == "inside":
+                # Genres whose residual is exactly zero keep it (avoids 0/0).
+                scale = np.where(per_genre > 0, per_genre, 1.0)
+                R /= scale
+                if R_val is not None:
+                    R_val /= scale
+        # normalise == "after": the slides divide R by its norms here, after the
+        # loop, where no model reads it any more; nothing to do.
 
     # ---------------------------------------------------------------- summary
     @property

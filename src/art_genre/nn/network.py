@@ -231,10 +231,29 @@ class MLP:
         X = self._as_input(X)
         return self._forward(X, self._check_offset(offset, X.shape[0]))[1]
 
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        """Output logits as ``float64``, for probabilities that do not saturate.
+
+        The forward pass runs in the model's dtype; only the logits are cast, so
+        ``scipy.special.expit`` of them stays below 1 up to a logit of about
+        36 (in ``float32`` the sigmoid rounds to 1.0 from a logit of about 17).
+
+        Args:
+            X: Inputs, shape ``(n_samples, n_inputs)``.
+
+        Returns:
+            ``float64`` logits, shape ``(n_samples, n_outputs)``.
+        """
+        return self.logits(X).astype(np.float64)
+
     def predict_proba(
         self, X: np.ndarray, offset: np.ndarray | None = None
     ) -> np.ndarray:
-        """Per-label probabilities ``sigmoid(logits(X, offset))``."""
+        """Per-label probabilities ``sigmoid(logits(X, offset))`` in the model's dtype.
+
+        Training uses it (the study's residuals); for reported probabilities use
+        ``expit(decision_function(X))``, which is computed in ``float64``.
+        """
         return sigmoid(self.logits(X, offset))
 
     def loss(

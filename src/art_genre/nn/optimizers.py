@@ -16,7 +16,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["SGD", "Adam", "Optimizer"]
+__all__ = ["STEP_COUNTERS", "SGD", "Adam", "Optimizer"]
+
+#: Adam step counting: ``"single"`` (textbook) or ``"double"`` (the study's bug).
+STEP_COUNTERS = ("single", "double")
 
 
 def _check_positive(value: float, name: str) -> float:
@@ -107,26 +110,48 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, 2015) in its textbook form.
+    """Adam (Kingma & Ba, 2015), textbook by default, or with the study's counter bug.
 
-    With step counter ``t`` (advanced exactly once per :meth:`update` call; the
-    study advanced it twice per batch)::
+    The optimizer counts its :meth:`update` calls in ``t`` (1, 2, ... for the
+    batches).  Every parameter ``p`` with gradient ``g`` gets one moment update
+    per call and a bias correction with its own step number ``s``::
 
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g**2
-        p -= learning_rate * (m / (1 - beta1**t)) / (sqrt(v / (1 - beta2**t)) + eps)
+        p -= learning_rate * (m / (1 - beta1**s)) / (sqrt(v / (1 - beta2**s)) + eps)
+
+    ``step_counter="single"`` (correct): ``s = t`` for every parameter.
+
+    ``step_counter="double"`` (the study's Adam, reproduced): its ``backward``
+    called ``adam_update`` twice per batch, first for the weight dict and then
+    for the bias dict, and each call did ``self.t += 1`` on the one shared
+    counter.  The moments were still updated once per batch (weights and
+    biases have their own ``m``/``v``), but at batch ``t`` the weights were
+    corrected with ``s = 2t - 1`` and the biases with ``s = 2t``::
+
+        batch 1: weights s = 1, biases s = 2
+        batch 2: weights s = 3, biases s = 4     ...
+
+    So the bias corrections fade twice as fast as they should.  At batch 1 the
+    weights still move by ``learning_rate * sign(g)`` but the biases by
+    ``learning_rate * sqrt(1 + beta2) / (1 + beta1) * sign(g)`` (0.74 x with the
+    defaults); for ``1/(1 - beta1) << t << 1/(1 - beta2)`` (about 10 to 1,000
+    batches with the defaults) ``v``'s correction is about half the right one,
+    so every step is about ``sqrt(2)`` times Adam's.  Weights are the
+    parameters with two or more dimensions, biases the one-dimensional ones.
 
     Args:
         learning_rate: Step size (> 0).
         beta1: Decay of the first-moment estimate, in ``[0, 1)``.
         beta2: Decay of the second-moment estimate, in ``[0, 1)``.
         eps: Denominator guard (> 0).
+        step_counter: ``"single"`` (textbook) or ``"double"`` (the study's bug).
 
     Raises:
         ValueError: If an argument is out of range (the message names it).
 
     Attributes:
-        t: Number of updates applied so far.
+        t: Number of updates applied so far (one per call, in both modes).
         m: First-moment estimates (aligned with params) once updating started.
         v: Second-moment estimates.
     """
@@ -137,11 +162,17 @@ class Adam(Optimizer):
         beta1: float = 0.9,
         beta2: float = 0.999,
         eps: float = 1e-8,
+        step_counter: str = "single",
     ) -> None:
         self.learning_rate = _check_positive(learning_rate, "learning_rate")
         self.beta1 = _check_beta(beta1, "beta1")
         self.beta2 = _check_beta(beta2, "beta2")
         self.eps = _check_positive(eps, "eps")
+        if step_counter not in STEP_COUNTERS:
+            raise ValueError(
+                f"step_counter must be one of {STEP_COUNTERS}, got {step_counter!r}"
+            )
+        self.step_counter = step_counter
         self.t = 0
         self.m: list[np.ndarray] | None = None
         self.v: list[np.ndarray] | None = None
@@ -150,7 +181,14 @@ class Adam(Optimizer):
     def __repr__(self) -> str:
         return (
             f"Adam(learning_rate={self.learning_rate}, beta1={self.beta1}, "
-            f"beta2={self.beta2}, eps={self.eps})"
+            f"beta2={self.beta2}, eps={self.eps}, step_counter={self.step_counter!r})"
+        )
+
+    def _corrections(self, s: int) -> tuple[float, float]:
+        """``(learning_rate / (1 - beta1**s), 1 / (1 - beta2**s))`` for step number ``s``."""
+        return (
+            self.learning_rate / (1.0 - self.beta1**s),
+            1.0 / (1.0 - self.beta2**s),
         )
 
     def update(self, params: list[np.ndarray], grads: Sequence[np.ndarray]) -> None:
@@ -163,12 +201,16 @@ class Adam(Optimizer):
             self._buffers = [np.empty_like(p) for p in params]
         assert self.v is not None and self._buffers is not None
         self.t += 1
+        if self.step_counter == "single":
+            weights = biases = self._corrections(self.t)
+        else:  # the study: weights at 2t - 1, biases at 2t
+            weights = self._corrections(2 * self.t - 1)
+            biases = self._corrections(2 * self.t)
         b1, b2 = self.beta1, self.beta2
-        step = self.learning_rate / (1.0 - b1**self.t)
-        inv_bc2 = 1.0 / (1.0 - b2**self.t)
         for p, g, m, v, buf in zip(
             params, grads, self.m, self.v, self._buffers, strict=True
         ):
+            step, inv_bc2 = weights if p.ndim >= 2 else biases
             np.multiply(m, b1, out=m)
             np.multiply(g, 1.0 - b1, out=buf)
             np.add(m, buf, out=m)

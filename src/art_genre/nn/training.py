@@ -200,6 +200,7 @@ def fit(
     rng: np.random.Generator,
     offset: np.ndarray | None = None,
     offset_val: np.ndarray | None = None,
+    val_output_scale: float = 1.0,
     pos_weight: np.ndarray | None = None,
     balanced_batches: bool = False,
     early_stopping_patience: int | None = None,
@@ -230,6 +231,11 @@ def fit(
         offset: Optional fixed logits per training row added to the output
             (boosting); shape ``(n, n_outputs)``.
         offset_val: Same for the validation rows (``None`` means zero).
+        val_output_scale: Weight of the network in the validation logits,
+            ``offset_val + val_output_scale * model(X_val)`` (> 0; default 1).
+            Boosting passes its shrinkage so that the validation loss, early
+            stopping and the restored epoch score the ensemble as it will be,
+            ``F + shrinkage * h``, not ``F + h``.  Training is unaffected.
         pos_weight: Optional per-label weight of positive targets (also used
             for the validation loss, so early stopping follows the objective).
         balanced_batches: Sample rows inversely to genre frequency.
@@ -288,6 +294,15 @@ def fit(
             )
         if not has_val:
             raise ValueError("early_stopping_patience needs X_val and Y_val")
+    if not (
+        isinstance(val_output_scale, int | float | np.integer | np.floating)
+        and not isinstance(val_output_scale, bool)
+        and math.isfinite(val_output_scale)
+        and val_output_scale > 0
+    ):
+        raise ValueError(
+            f"val_output_scale must be a positive finite number, got {val_output_scale!r}"
+        )
     if not (min_delta >= 0 and math.isfinite(min_delta)):
         raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
     offset = _check_offset(model, offset, n, "offset")
@@ -330,7 +345,13 @@ def fit(
             f"any-match {hits / n:.3f}"
         )
         if has_val:
-            z_val = model._forward(X_val, offset_val)[1]
+            if val_output_scale == 1.0:
+                z_val = model._forward(X_val, offset_val)[1]
+            else:
+                z_val = model._forward(X_val, None)[1]
+                z_val *= val_output_scale
+                if offset_val is not None:
+                    z_val += offset_val
             val_loss = bce_with_logits(z_val, Y_val, pw)
             if not math.isfinite(val_loss):
                 raise NonFiniteLossError(

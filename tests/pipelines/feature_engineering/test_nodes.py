@@ -194,9 +194,38 @@ def test_pca_is_fitted_on_the_training_split_only(sample):
     np.testing.assert_array_equal(pca.components_, pca_changed.components_)
     assert summary["n_train"] == int((index["split"] == "train").sum())
     assert summary["fitted_on"] == "train split only"
+    assert summary["fit_on"] == "train" and summary["n_fit"] == summary["n_train"]
     changed["features"][~not_train] += 1.0
     _, moved, _ = fit_pca(changed, index, params)
     assert not np.array_equal(pca.mean_, moved.mean_)
+
+
+def test_pca_fit_on_all_reproduces_the_study_leak(sample):
+    """With ``fit_on: all`` the test rows alone move the components; with ``train`` not."""
+    _, _, index, _ = sample
+    test = (index["split"] == "test").to_numpy()
+    features = _features(index)
+    changed = _features(index)
+    changed["features"][test] = np.random.default_rng(5).normal(
+        scale=10.0, size=(int(test.sum()), changed["features"].shape[1])
+    )
+    fitted = {}
+    for fit_on in ("train", "all"):
+        params = FeatureEngineeringParams.model_validate(
+            {"backbone": TINY, "pca": {"n_components": 5, "fit_on": fit_on}}
+        )
+        _, before, summary = fit_pca(features, index, params)
+        _, after, _ = fit_pca(changed, index, params)
+        fitted[fit_on] = (before, after, summary)
+    before, after, summary = fitted["train"]
+    np.testing.assert_array_equal(before.components_, after.components_)
+    assert summary["fit_on"] == "train" and summary["n_fit"] == summary["n_train"]
+    before, after, summary = fitted["all"]
+    assert not np.allclose(np.abs(before.components_), np.abs(after.components_), atol=1e-3)
+    assert not np.array_equal(before.mean_, after.mean_)
+    assert summary["fit_on"] == "all" and summary["n_fit"] == len(index)
+    assert summary["n_train"] == int((index["split"] == "train").sum())
+    assert "the study's leak" in summary["fitted_on"]
 
 
 @pytest.mark.parametrize("solver", ["full", "randomized", "incremental"])

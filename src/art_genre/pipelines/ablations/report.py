@@ -6,7 +6,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from art_genre.document import Bullets, Heading, Image, Paragraph, Table, render_html, render_markdown
+from art_genre.document import (
+    Bullets,
+    Heading,
+    Image,
+    Paragraph,
+    Table,
+    render_html,
+    render_markdown,
+)
 
 METRIC_TITLES = {"macro_f1": "Δ macro-F1 (test)", "any_match_accuracy": "Δ any-match (test)"}
 

@@ -205,8 +205,12 @@ def plan_feature_shards(
         waits for its own shard's task.
     """
     settings = params.backbone.settings()
-    n_train = int((painting_index["split"] == "train").sum())
-    check_n_components(params.pca, n_train, feature_width(settings))  # before any work
+    n_fit = (
+        int((painting_index["split"] == "train").sum())
+        if params.pca.fit_on == "train"
+        else len(painting_index)
+    )
+    check_n_components(params.pca, n_fit, feature_width(settings))  # before any work
     fingerprint = settings.fingerprint()
     done = cached_image_ids(cached_feature_shards, fingerprint)
     todo = [i for i in painting_index["image_id"] if i not in done]
@@ -310,17 +314,24 @@ def describe_backbone(params: FeatureEngineeringParams) -> dict[str, Any]:
 # ------------------------------------------------------------------------- PCA
 
 
-def check_n_components(params: PCAParams, n_train: int, width: int) -> None:
-    """Refuse more PCA components than training images or feature columns.
+def check_n_components(params: PCAParams, n_fit: int, width: int) -> None:
+    """Refuse more PCA components than fitted images or feature columns.
+
+    Args:
+        params: The PCA parameters.
+        n_fit: Images the PCA is fitted on (training images, or all with
+            ``fit_on: all``).
+        width: Feature columns.
 
     Raises:
         ValueError: Naming ``feature_engineering.pca.n_components`` and the limit.
     """
-    if params.n_components > min(n_train, width):
+    if params.n_components > min(n_fit, width):
+        rows = "training images" if params.fit_on == "train" else "images (fit_on: all)"
         raise ValueError(
             f"feature_engineering.pca.n_components={params.n_components} is more than "
-            f"the {n_train} training images or the feature width {width} allow; "
-            f"use at most {min(n_train, width)}."
+            f"the {n_fit} {rows} or the feature width {width} allow; "
+            f"use at most {min(n_fit, width)}."
         )
 
 
@@ -346,11 +357,12 @@ def fit_pca(
     painting_index: pd.DataFrame,
     params: FeatureEngineeringParams,
 ) -> tuple[StandardScaler, PCA | IncrementalPCA, dict[str, Any]]:
-    """Fit the scaler and the PCA on the training split only.
+    """Fit the scaler and the PCA on the training split only (``pca.fit_on: train``).
 
     The study fitted its PCA on every image before splitting, so the test images shaped
-    the features the models saw (leakage). Here the validation and test images are only
-    transformed.
+    the features the models saw (leakage). By default the validation and test images are
+    only transformed; ``pca.fit_on: all`` reproduces the study's leak (scaler and PCA
+    fitted on every image, test included) to measure it.
 
     Args:
         painting_features: Output of :func:`assemble_features`.
@@ -362,15 +374,19 @@ def fit_pca(
         summary of the explained variance for reporting.
 
     Raises:
-        ValueError: If ``pca.n_components`` exceeds the training images or the width.
+        ValueError: If ``pca.n_components`` exceeds the fitted images or the width.
     """
     pca_params = params.pca
     splits = _split_rows(painting_features, painting_index)
-    train = painting_features["features"][(splits == "train").to_numpy()]
-    n_train, width = train.shape
-    check_n_components(pca_params, n_train, width)
+    n_train = int((splits == "train").sum())
+    if pca_params.fit_on == "train":
+        rows = painting_features["features"][(splits == "train").to_numpy()]
+    else:
+        rows = painting_features["features"]
+    n_fit, width = rows.shape
+    check_n_components(pca_params, n_fit, width)
     scaler = StandardScaler(with_mean=pca_params.standardize, with_std=pca_params.standardize)
-    scaled = scaler.fit_transform(train)
+    scaled = scaler.fit_transform(rows)
     pca = _make_pca(pca_params, width)
     pca.fit(scaled)
     ratio = [float(r) for r in pca.explained_variance_ratio_]
@@ -383,11 +399,19 @@ def fit_pca(
         "standardize": pca_params.standardize,
         "explained_variance_ratio": ratio,
         "cumulative_explained_variance": [float(c) for c in np.cumsum(ratio)],
-        "fitted_on": "train split only",
+        "fit_on": pca_params.fit_on,
+        "n_fit": int(n_fit),
+        "fitted_on": (
+            "train split only"
+            if pca_params.fit_on == "train"
+            else f"all {n_fit} images, test included (the study's leak), not only the "
+            "training split"
+        ),
         "fingerprint": painting_features["fingerprint"],
     }
     logger.info(
-        "PCA: %d components explain %.1f%% of the training variance.",
+        "PCA (fitted on %s): %d components explain %.1f%% of the variance it was fitted on.",
+        summary["fitted_on"],
         pca_params.n_components,
         100 * summary["cumulative_explained_variance"][-1],
     )

@@ -66,9 +66,12 @@ class BackboneParams(BaseModel):
 
 
 class PCAParams(BaseModel):
-    """Dimension reduction fitted on the training split only.
+    """Dimension reduction, fitted on the training split only (or, as the study, on all).
 
     Attributes:
+        fit_on: Rows the scaler and the PCA are fitted on: ``train`` (the training split
+            only; validation and test images are only transformed) or ``all`` (every
+            image, test included: the study's leak, kept to measure what it was worth).
         n_components: Components kept (the study: 100).
         random_state: Seed of the randomized solvers (the study: 42).
         standardize: Scale every feature to unit variance before the PCA.
@@ -79,6 +82,7 @@ class PCAParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    fit_on: Literal["train", "all"] = "train"
     n_components: int = Field(100, ge=1)
     random_state: int = 42
     standardize: bool = False
