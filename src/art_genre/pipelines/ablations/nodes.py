@@ -23,9 +23,10 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from art_genre.evaluation.results import evaluate_runs
 from art_genre.evaluation.runs import ModelRuns, model_runs
 from art_genre.evaluation.statistics import resample_weights, score_distribution
-from art_genre.features.reduction import build_model_input, fit_pca
 from art_genre.modelling.nodes import predict_splits, train_model
 from art_genre.modelling.params import ModelParams
+from art_genre.pipelines.feature_engineering.nodes import build_model_input, fit_pca
+from art_genre.pipelines.feature_engineering.params import FeatureEngineeringParams
 
 from .params import ABLATED_MODELS, AblationParams, Variant
 
@@ -110,7 +111,7 @@ def ablation_model_inputs(
     painting_features: dict[str, Any],
     painting_index: pd.DataFrame,
     genre_vocabulary: MultiLabelBinarizer,
-    feature_engineering: Any,
+    feature_engineering: FeatureEngineeringParams,
 ) -> dict[str, dict[str, Any]]:
     """The model input with the scaler and PCA fitted on the training split and on all
     images (the study's leak), from the same cached features.

@@ -80,7 +80,7 @@ def ablation_report(
     Returns:
         ``(markdown, html)``.
     """
-    seeds = sorted({int(s) for s in results["seed"]})
+    seeds = [int(s) for s in dict.fromkeys(results["seed"])]
     real = effects[effects["distinguishable"].astype(bool)]
     words = [
         f"`{r.configuration}` on `{r.model}`: {METRIC_TITLES[r.metric]} {r.difference:+.3f} "

@@ -13,12 +13,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from art_genre.evaluation.metrics import rounded
+from art_genre.evaluation.results import (
+    HEADLINE,
+    evaluate_runs,
+    metrics_document,
+    primary_thresholds,
+)
+from art_genre.evaluation.runs import model_runs
+from art_genre.evaluation.statistics import bootstrap_comparison
 from art_genre.modelling import BASELINE_NAMES
-
-from .metrics import rounded
-from .results import HEADLINE, evaluate_runs, metrics_document, primary_thresholds
-from .runs import model_runs
-from .statistics import bootstrap_comparison
 
 logger = logging.getLogger(__name__)
 

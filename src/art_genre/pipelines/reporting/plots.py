@@ -19,9 +19,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from sklearn.metrics import confusion_matrix
 
+from art_genre.evaluation.runs import model_runs
 from art_genre.pipelines.data_processing.labels import genre_lists
-
-from .runs import model_runs
 
 SPLIT_COLOURS = {"train": "#4C72B0", "val": "#DD8452", "test": "#55A868"}
 SPLIT_NAMES = {"train": "train", "val": "validation", "test": "test"}

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from .document import (
+from art_genre.document import (
     Block,
     Heading,
     Image,
@@ -20,7 +20,8 @@ from .document import (
     render_html,
     render_markdown,
 )
-from .results import HEADLINE, summarise
+from art_genre.evaluation.results import HEADLINE, summarise
+
 from .sections import (
     caveats_section,
     comparison_section,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from .document import (
+from art_genre.document import (
     Block,
     Bullets,
     Heading,

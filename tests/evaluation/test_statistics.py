@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from art_genre.pipelines.reporting.runs import ModelRuns, SplitRuns
-from art_genre.pipelines.reporting.statistics import (
+from art_genre.evaluation.runs import ModelRuns, SplitRuns
+from art_genre.evaluation.statistics import (
     bootstrap_comparison,
     macro_f1_weighted,
     resample_weights,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score, hamming_loss, roc_auc_score
 
-from art_genre.pipelines.reporting.metrics import (
+from art_genre.evaluation.metrics import (
     binarize,
     macro_roc_auc,
     per_genre_table,
@@ -15,10 +15,9 @@ from art_genre.pipelines.reporting.metrics import (
     tune_threshold,
     tune_thresholds,
 )
-from art_genre.pipelines.reporting.results import evaluate_runs
-from art_genre.pipelines.reporting.runs import model_runs
-
-from .conftest import GENRES, fake_predictions
+from art_genre.evaluation.results import evaluate_runs
+from art_genre.evaluation.runs import model_runs
+from tests.pipelines.reporting.conftest import GENRES, fake_predictions
 
 
 def split_metrics(Y, P, _settings=None) -> dict:

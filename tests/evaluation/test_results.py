@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from art_genre.pipelines.reporting.results import metrics_document, summarise
-
-from .conftest import MODELS, SEEDS
+from art_genre.evaluation.results import metrics_document, summarise
+from tests.pipelines.reporting.conftest import MODELS, SEEDS
 
 
 def test_metrics_json_agrees_with_the_results_table(evaluated):

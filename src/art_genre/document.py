@@ -1,7 +1,8 @@
 """The report's document model and its two renderings, Markdown and HTML.
 
 A report is a list of blocks (headings, paragraphs, bullet lists, tables, figures),
-built once by the sections (:mod:`.sections`) and rendered twice: the Markdown links the
+built once by the report sections (:mod:`art_genre.pipelines.reporting.sections`,
+:mod:`art_genre.pipelines.ablations.report`) and rendered twice: the Markdown links the
 plot files beside it (``plots/<name>.png``); the HTML embeds the same PNG bytes as
 base64 ``data:`` URIs, so it can be mailed or opened anywhere. Nothing here knows what
 the report is about.

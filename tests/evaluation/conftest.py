@@ -1,0 +1,8 @@
+"""The evaluation tests share the reporting tests' fakes (predictions of six models)."""
+
+from tests.pipelines.reporting.conftest import (  # noqa: F401  (fixtures)
+    evaluated,
+    predictions,
+    reporting_params,
+    split_summary,
+)

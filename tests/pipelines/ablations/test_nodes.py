@@ -1,0 +1,118 @@
+"""The ablations: configurations resolved from the study's, effects with intervals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from art_genre.pipeline_registry import register_pipelines
+from art_genre.pipelines.ablations.nodes import resolve_configurations, run_ablations
+from art_genre.pipelines.ablations.params import AblationParams
+from tests.conftest import ROOT
+
+BASE = {
+    "snn": {"name": "snn", "model": {"hidden_sizes": [16], "epochs": 8, "batch_size": 8,
+                                     "optimizer": {"name": "sgd", "learning_rate": 0.05}}},
+    "adam": {"name": "adam", "model": {"hidden_sizes": [16], "epochs": 8, "batch_size": 8,
+                                       "init": "he",
+                                       "optimizer": {"name": "adam", "learning_rate": 0.01}}},
+    "bnn": {"name": "bnn_study", "model": {
+        "hidden_sizes": [16], "epochs": 4, "batch_size": 8,
+        "optimizer": {"name": "sgd", "learning_rate": 0.05, "clip_value": 0.5},
+        "boosting": {"variant": "study", "n_stages": 2}}},
+}
+
+
+def _params(**overrides) -> AblationParams:
+    """The shipped parameters (conf/base) with fewer seeds and resamples."""
+    shipped = yaml.safe_load((ROOT / "conf/base/parameters_ablations.yml").read_text())
+    shipped = shipped["ablations"] | {"seeds": [42, 7], "bootstrap": {"n_boot": 200, "seed": 0}}
+    return AblationParams.model_validate(shipped | overrides)
+
+
+def test_configurations_change_one_thing_each():
+    configs = resolve_configurations(_params(), BASE)
+    assert list(configs)[0] == "study" and list(configs)[-1] == "all_fixes"
+    study = configs["study"]
+    assert (study.pca_fit_on, study.thresholds) == ("all", "0.5")
+    assert study.models["snn"].init == "small"
+    assert study.models["adam"].optimizer.step_counter == "double"
+    assert study.models["bnn"].boosting.variant == "study"
+    assert all(m.seeds == [42, 7] for m in study.models.values())
+    he = configs["he_init"]
+    assert he.models["snn"].init == "he" and he.models["adam"] == study.models["adam"]
+    assert he.touches == ("snn", "bnn") and he.pca_fit_on == "all"
+    assert configs["pca_on_train"].pca_fit_on == "train"
+    assert configs["pca_on_train"].touches == ("snn", "adam", "bnn")
+    assert configs["adam_step_counter"].models["adam"].optimizer.step_counter == "single"
+    every = configs["all_fixes"]
+    assert (every.pca_fit_on, every.thresholds) == ("train", "tuned")
+    assert every.models["snn"].init == "he"
+    assert every.models["snn"].class_weighting == "inverse_frequency"
+    assert every.models["bnn"].boosting.variant == "gradient"
+    assert every.models["adam"].optimizer.step_counter == "single"
+    # what the environment sets and no fix touches stays
+    assert every.models["adam"].hidden_sizes == [16]
+
+
+def test_bad_ablation_parameters_fail_validation():
+    with pytest.raises(ValidationError, match="not ablated"):
+        _params(fixes={"x": {"models": {"resnet": {"init": "he"}}}})
+    with pytest.raises(ValidationError, match="reserved"):
+        _params(fixes={"study": {"thresholds": "tuned"}})
+    with pytest.raises(ValidationError, match="pca_fit_on and thresholds"):
+        _params(study={"models": {}})
+
+
+@pytest.fixture(scope="module")
+def model_inputs():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(scale=2, size=(3, 8))
+
+    def split(n, shift=0.0):
+        labels = rng.integers(0, 3, n)
+        X = (centres[labels] + rng.normal(size=(n, 8)) + shift).astype(np.float32)
+        return {"image_ids": [f"i{k}" for k in range(n)], "X": X, "Y": np.eye(3, dtype=np.float32)[labels]}
+
+    def model_input(shift):
+        r = np.random.default_rng(1)
+        del r
+        return {"genres": ["a", "b", "c"], "fingerprint": "f",
+                "train": split(60, shift), "val": split(20, shift), "test": split(30, shift)}
+
+    state = rng.bit_generator.state
+    train = model_input(0.0)
+    rng.bit_generator.state = state  # the same images and labels, other features
+    return {"train": train, "all": model_input(0.1)}
+
+
+def test_run_ablations_measures_each_fix_against_the_study(model_inputs):
+    results, effects = run_ablations(model_inputs, BASE["snn"], BASE["adam"], BASE["bnn"], _params())
+    assert set(results["configuration"]) == {
+        "study", "he_init", "adam_step_counter", "pca_on_train", "class_weighting",
+        "bnn_gradient", "tuned_thresholds", "all_fixes",
+    }
+    assert set(results["seed"]) == {42, 7}
+    touched = effects.groupby("configuration", sort=False)["model"].unique().map(list).to_dict()
+    assert touched["adam_step_counter"] == ["adam"]
+    assert touched["he_init"] == ["snn", "bnn"]
+    assert touched["tuned_thresholds"] == ["snn", "adam", "bnn"]
+    assert set(effects["metric"]) == {"macro_f1", "any_match_accuracy"}
+    assert (effects["low"] <= effects["difference"] + 1e-9).all()
+    assert (effects["difference"] <= effects["high"] + 1e-9).all()
+    np.testing.assert_allclose(effects["difference"], effects["fixed"] - effects["study"], atol=2e-6)
+    # thresholds change no ranking: any-match is untouched by tuning them
+    tuned = effects[(effects["configuration"] == "tuned_thresholds")
+                    & (effects["metric"] == "any_match_accuracy")]
+    assert (tuned["difference"] == 0).all()
+
+
+def test_ablations_run_on_request_only():
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(ROOT)
+    pipelines = register_pipelines()
+    assert "ablations" in pipelines
+    assert not set(pipelines["ablations"].all_outputs()) & set(pipelines["__default__"].all_outputs())
