@@ -108,6 +108,15 @@ def test_each_seed_trains_its_own_model_on_the_same_split(model_input, name):
     assert timing["train_seconds_all_seeds"] >= timing["train_seconds"]
 
 
+def test_seeds_in_worker_processes_give_the_same_models(model_input):
+    params = _params(**CONFIGS["adam"], seeds=[42, 7], epochs=3)
+    _, serial, _ = train_model(model_input, params.model_copy(update={"n_jobs": 1}), "adam")
+    _, parallel, _ = train_model(model_input, params.model_copy(update={"n_jobs": 2}), "adam")
+    X = model_input["test"]["X"]
+    for a, b in zip(serial, parallel, strict=True):
+        np.testing.assert_array_equal(a.decision_function(X), b.decision_function(X))
+
+
 def test_seeds_must_be_distinct_and_present():
     with pytest.raises(ValidationError, match="distinct"):
         _params(seeds=[1, 1])

@@ -101,6 +101,8 @@ class ModelParams(BaseModel):
             split; the first seed's model is the one saved for ``predict``, every seed's
             predictions go to the report (mean ± sd over seeds). Declared once in
             ``conf/base/globals.yml`` (``seeds``).
+        n_jobs: Seeds trained at once, in worker processes (``null``: one per core);
+            the models do not depend on it.
         early_stopping_patience: Stop after this many epochs without a better validation
             loss and restore the best weights; ``null`` trains every epoch (the study).
         class_weighting: ``inverse_frequency`` weights each genre's positives by
@@ -118,6 +120,7 @@ class ModelParams(BaseModel):
     epochs: int = Field(30, ge=1)
     batch_size: int = Field(32, ge=1)
     seeds: list[int] = Field(default_factory=lambda: [42, 0, 1, 2, 3], min_length=1)
+    n_jobs: int | None = Field(None, ge=1)
     early_stopping_patience: int | None = Field(None, ge=1)
     class_weighting: Literal["none", "inverse_frequency"] = "none"
     balanced_batches: bool = False

@@ -20,6 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_limits
 
 from art_genre.modelling import BASELINE_NAMES
 
@@ -102,10 +103,13 @@ def fit_baseline(
         raise ValueError(f"Unknown baseline {name!r}; known: {sorted(BASELINES)}")
     X, Y = model_input["train"]["X"], np.asarray(model_input["train"]["Y"])
     scorers, seconds = [], []
-    for seed in params.seeds:
-        start = time.perf_counter()
-        scorers.append(BASELINES[name](X, (Y > 0.5).astype(np.int64), params, seed))
-        seconds.append(time.perf_counter() - start)
+    # one BLAS thread: small matrices, where a second thread only waits (see
+    # art_genre.modelling.nodes._train_seeds)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for seed in params.seeds:
+            start = time.perf_counter()
+            scorers.append(BASELINES[name](X, (Y > 0.5).astype(np.int64), params, seed))
+            seconds.append(time.perf_counter() - start)
     predictions: dict[str, Any] = {
         "model": name,
         "genres": list(model_input["genres"]),
