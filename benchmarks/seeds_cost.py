@@ -28,10 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 BACKBONE = "feature_engineering.backbone.name=mobilenet,feature_engineering.backbone.alpha=0.25"
 
 
-def kedro_run(data_dir: Path, extra: str = "", env: str = "improved") -> float:
-    """Seconds of one whole ``kedro run``."""
+def kedro_run(
+    data_dir: Path, extra: str = "", env: str = "improved", pipeline: str | None = None
+) -> float:
+    """Seconds of one whole ``kedro run`` (the default pipeline unless ``pipeline``)."""
     params = f"data_dir={data_dir},{BACKBONE}" + (f",{extra}" if extra else "")
     command = [sys.executable, "-m", "kedro", "run", "--env", env, "--params", params]
+    if pipeline:
+        command += ["--pipelines", pipeline]
     start = time.perf_counter()
     subprocess.run(command, cwd=ROOT, check=True, capture_output=True,
                    env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"})

@@ -74,3 +74,6 @@ def test_the_notebook_runs_on_a_full_run(executed):
     versions_cell = next(cell for cell in code if "versions_dir" in cell.source)
     assert _text(versions_cell).count("Z'") == 2
     assert "True" in _text(code[-1])
+    # the comparison comes from the results table, with the baselines beside the networks
+    summary = next(cell for cell in code if "pivot_table" in cell.source and "results" in everything)
+    assert "prior" in _text(summary) and "adam" in _text(summary)

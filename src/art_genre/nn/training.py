@@ -58,6 +58,12 @@ class NonFiniteLossError(FloatingPointError):
         self.name = name
         self.epoch = epoch
         self.batch = batch
+        self.detail = detail
+
+    def __reduce__(self) -> tuple[type, tuple[str, int, int | None, str]]:
+        # raised in a worker process (seeds trained side by side): rebuilt from the same
+        # arguments on the other side
+        return type(self), (self.name, self.epoch, self.batch, self.detail)
 
 
 @dataclass
