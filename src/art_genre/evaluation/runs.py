@@ -6,7 +6,7 @@ Every ``<model>.predictions`` is a dict (a catalog dataset); reporting reads it 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,3 +95,36 @@ def model_runs(predictions: Mapping[str, Any]) -> ModelRuns:
             f"{val.logits.shape[0]} (val) and {test.logits.shape[0]} (test)."
         )
     return ModelRuns(str(predictions.get("model", "?")), genres, seeds, val, test)
+
+
+def predictions_record(
+    model: str,
+    genres: Sequence[str],
+    seeds: Sequence[int],
+    model_input: Mapping[str, Any],
+    scorers: Sequence[Callable[[np.ndarray], np.ndarray]],
+    splits: Sequence[str] = ("val", "test"),
+) -> dict[str, Any]:
+    """The ``<model>.predictions`` layout every network and baseline writes.
+
+    Args:
+        model: The model's name.
+        genres: Output columns, in order.
+        seeds: One per scorer, in the same order.
+        model_input: Output of ``feature_engineering``.
+        scorers: Per seed, features -> float64 logits.
+        splits: The splits scored.
+
+    Returns:
+        ``{"model", "genres", "seeds", split: {"image_ids", "Y", "logits"}}`` with
+        ``logits`` of shape ``(n_seeds, n_images, n_genres)``; :func:`model_runs` reads it.
+    """
+    record: dict[str, Any] = {"model": model, "genres": list(genres), "seeds": list(seeds)}
+    for split in splits:
+        data = model_input[split]
+        record[split] = {
+            "image_ids": list(data["image_ids"]),
+            "Y": np.asarray(data["Y"]),
+            "logits": np.stack([np.asarray(s(data["X"]), dtype=np.float64) for s in scorers]),
+        }
+    return record

@@ -12,6 +12,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
+from art_genre.evaluation.runs import predictions_record
 from art_genre.nn import (
     MLP,
     SGD,
@@ -275,19 +276,15 @@ def predict_splits(
         of all seeds).
     """
     first = models[0]
-    predictions: dict[str, Any] = {
-        "model": first.name,
-        "genres": list(first.genres),
-        "seeds": [int(m.params.get("seed", n)) for n, m in enumerate(models)],
-    }
     start = time.perf_counter()
-    for split in PREDICTED_SPLITS:
-        data = model_input[split]
-        predictions[split] = {
-            "image_ids": list(data["image_ids"]),
-            "Y": np.asarray(data["Y"]),
-            "logits": np.stack([m.decision_function(data["X"]) for m in models]),
-        }
+    predictions = predictions_record(
+        first.name,
+        first.genres,
+        [int(m.params.get("seed", n)) for n, m in enumerate(models)],
+        model_input,
+        [m.decision_function for m in models],
+        PREDICTED_SPLITS,
+    )
     timing = {
         "train_seconds": float(first.train_seconds),
         "train_seconds_all_seeds": float(sum(m.train_seconds for m in models)),

@@ -22,6 +22,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
+from art_genre.evaluation.runs import predictions_record
 from art_genre.modelling import BASELINE_NAMES
 
 from .params import BaselineParams
@@ -110,19 +111,10 @@ def fit_baseline(
             start = time.perf_counter()
             scorers.append(BASELINES[name](X, (Y > 0.5).astype(np.int64), params, seed))
             seconds.append(time.perf_counter() - start)
-    predictions: dict[str, Any] = {
-        "model": name,
-        "genres": list(model_input["genres"]),
-        "seeds": list(params.seeds),
-    }
     start = time.perf_counter()
-    for split in SPLITS:
-        data = model_input[split]
-        predictions[split] = {
-            "image_ids": list(data["image_ids"]),
-            "Y": np.asarray(data["Y"]),
-            "logits": np.stack([score(data["X"]) for score in scorers]),
-        }
+    predictions = predictions_record(
+        name, model_input["genres"], params.seeds, model_input, scorers, SPLITS
+    )
     timing = {
         "train_seconds": seconds[0],
         "train_seconds_all_seeds": float(sum(seconds)),

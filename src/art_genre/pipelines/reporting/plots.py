@@ -153,7 +153,8 @@ def _interval_bars(
     bars = ax.bar(x, estimate, width, color=colours, hatch=hatch, edgecolor="white")
     ax.errorbar(x, estimate, yerr=np.clip(yerr, 0, None), fmt="none", ecolor="black",
                 capsize=3, lw=1)
-    ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=6)
+    ax.bar_label(bars, fmt="%.3f", fontsize=7, label_type="center", rotation=90,
+                 color="white", fontweight="bold")
     for i, model in enumerate(models):
         values = seeds.loc[seeds["model"] == model, "value"].astype(float)
         ax.plot(np.full(len(values), x[i]), values, ".", color="0.25", ms=3)
