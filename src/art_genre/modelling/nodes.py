@@ -151,78 +151,39 @@ def train_one_seed(
         The trained :class:`GenreClassifier` and its history.
     """
     train, val = model_input["train"], model_input["val"]
-    X, Y = train["X"], train["Y"]
-    X_val, Y_val = (val["X"], val["Y"]) if len(val["X"]) else (None, None)
-    n_inputs, n_outputs = X.shape[1], Y.shape[1]
+    data = {
+        "X": train["X"],
+        "Y": train["Y"],
+        "X_val": val["X"] if len(val["X"]) else None,
+        "Y_val": val["Y"] if len(val["X"]) else None,
+    }
     rng = np.random.default_rng(seed)
-    pos_weight = (
-        inverse_frequency_pos_weight(Y) if params.class_weighting == "inverse_frequency" else None
-    )
+    n_inputs, n_outputs = train["X"].shape[1], train["Y"].shape[1]
+
+    def new_network(_stage: int = 1) -> MLP:
+        return MLP(n_inputs, params.hidden_sizes, n_outputs, init=params.init,
+                   dtype=params.dtype, rng=rng)
+
     fit_kwargs = {
         "epochs": params.epochs,
         "batch_size": params.batch_size,
         "rng": rng,
         "balanced_batches": params.balanced_batches,
         "early_stopping_patience": params.early_stopping_patience,
+        "pos_weight": (
+            inverse_frequency_pos_weight(train["Y"])
+            if params.class_weighting == "inverse_frequency"
+            else None
+        ),
+        "name": name,
     }
-
-    def new_network(_stage: int = 1) -> MLP:
-        return MLP(
-            n_inputs,
-            params.hidden_sizes,
-            n_outputs,
-            init=params.init,
-            dtype=params.dtype,
-            rng=rng,
-        )
-
     start = time.perf_counter()
     if params.boosting is None:
-        estimator: MLP | BoostedEnsemble = new_network()
-        history = _history_dict(
-            fit(
-                estimator,
-                make_optimizer(params.optimizer),
-                X,
-                Y,
-                X_val=X_val,
-                Y_val=Y_val,
-                pos_weight=pos_weight,
-                name=name,
-                **fit_kwargs,
-            )
-        )
-        history["stages"] = []
-        history.update(stages_kept=None, prior_train_loss=None, prior_val_loss=None)
+        estimator, history = _fit_network(new_network(), params, data, fit_kwargs)
     else:
-        boosting = params.boosting
-        estimator = BoostedEnsemble(
-            n_stages=boosting.n_stages,
-            shrinkage=boosting.shrinkage,
-            variant=boosting.variant,
-            residual_threshold=boosting.residual_threshold,
-            tol=boosting.tol,
-            normalise=boosting.normalise,
-        )
-        histories = estimator.fit(
-            X,
-            Y,
-            X_val,
-            Y_val,
-            make_model=new_network,
-            make_optimizer=lambda _stage: make_optimizer(params.optimizer),
-            pos_weight=pos_weight,
-            name=name,
-            **fit_kwargs,
-        )
-        history = _concatenate_stage_histories(name, [_history_dict(h) for h in histories])
-        history["stages"] = [_stage_record(s) for s in estimator.stages]
-        history["stages_kept"] = estimator.stages_kept
-        history["prior_train_loss"] = estimator.prior_train_loss
-        history["prior_val_loss"] = estimator.prior_val_loss
+        estimator, history = _fit_ensemble(new_network, params, data, fit_kwargs)
     seconds = time.perf_counter() - start
-    history["train_seconds"] = seconds
-    history["seed"] = seed
+    history.update(train_seconds=seconds, seed=seed)
     logger.info("Trained %s (seed %d) in %.1f s.", name, seed, seconds)
     classifier = GenreClassifier(
         name=name,
@@ -234,6 +195,49 @@ def train_one_seed(
         train_seconds=seconds,
     )
     return classifier, history
+
+
+def _fit_network(
+    network: MLP, params: ModelParams, data: dict[str, Any], fit_kwargs: dict[str, Any]
+) -> tuple[MLP, dict[str, Any]]:
+    """One network trained by :func:`~art_genre.nn.fit`, and its history."""
+    history = _history_dict(
+        fit(network, make_optimizer(params.optimizer), data["X"], data["Y"],
+            X_val=data["X_val"], Y_val=data["Y_val"], **fit_kwargs)
+    )
+    history.update(stages=[], stages_kept=None, prior_train_loss=None, prior_val_loss=None)
+    return network, history
+
+
+def _fit_ensemble(
+    new_network: Any, params: ModelParams, data: dict[str, Any], fit_kwargs: dict[str, Any]
+) -> tuple[BoostedEnsemble, dict[str, Any]]:
+    """A boosted ensemble of fresh networks, and its epoch-by-epoch history."""
+    boosting = params.boosting
+    ensemble = BoostedEnsemble(
+        n_stages=boosting.n_stages,
+        shrinkage=boosting.shrinkage,
+        variant=boosting.variant,
+        residual_threshold=boosting.residual_threshold,
+        tol=boosting.tol,
+        normalise=boosting.normalise,
+    )
+    histories = ensemble.fit(
+        data["X"], data["Y"], data["X_val"], data["Y_val"],
+        make_model=new_network,
+        make_optimizer=lambda _stage: make_optimizer(params.optimizer),
+        **fit_kwargs,
+    )
+    history = _concatenate_stage_histories(
+        fit_kwargs["name"], [_history_dict(h) for h in histories]
+    )
+    history.update(
+        stages=[_stage_record(s) for s in ensemble.stages],
+        stages_kept=ensemble.stages_kept,
+        prior_train_loss=ensemble.prior_train_loss,
+        prior_val_loss=ensemble.prior_val_loss,
+    )
+    return ensemble, history
 
 
 def _stage_record(stage: Any) -> dict[str, Any]:

@@ -111,34 +111,34 @@ def data_section(
                 + "."
             )
         )
-    n_issues = len(issues)
-    if n_issues == 0:
-        blocks.append(Paragraph("**Skipped files:** none: every file found was used."))
-    else:
-        by_stage = issues.groupby("stage", sort=False).size()
-        blocks.append(
-            Paragraph(
-                f"**Skipped files and inputs: {n_issues}** (from `data_quality_report.csv` and "
-                "`feature_issues.csv`; by stage: "
-                + ", ".join(f"{stage} {n}" for stage, n in by_stage.items())
-                + ")."
-            )
-        )
-        grouped = group_issues(issues)
-        listed = grouped.head(max_listed)
-        caption = (
-            f"The first {len(listed)} of {len(grouped)} kinds."
-            if len(grouped) > len(listed)
-            else "All of them (one row per file and kind of problem)."
-        )
-        blocks.append(
-            Table(
-                ["stage", "file", "reason", "count"],
-                listed[["stage", "file", "reason", "count"]].values.tolist(),
-                caption,
-            )
-        )
-    return blocks
+    return blocks + skipped_section(issues, max_listed)
+
+
+def skipped_section(issues: pd.DataFrame, max_listed: int) -> list[Block]:
+    """Every input that was not used, counted by stage, grouped by file and kind."""
+    if len(issues) == 0:
+        return [Paragraph("**Skipped files:** none: every file found was used.")]
+    by_stage = issues.groupby("stage", sort=False).size()
+    grouped = group_issues(issues)
+    listed = grouped.head(max_listed)
+    caption = (
+        f"The first {len(listed)} of {len(grouped)} kinds."
+        if len(grouped) > len(listed)
+        else "All of them (one row per file and kind of problem)."
+    )
+    return [
+        Paragraph(
+            f"**Skipped files and inputs: {len(issues)}** (from `data_quality_report.csv` "
+            "and `feature_issues.csv`; by stage: "
+            + ", ".join(f"{stage} {n}" for stage, n in by_stage.items())
+            + ")."
+        ),
+        Table(
+            ["stage", "file", "reason", "count"],
+            listed[["stage", "file", "reason", "count"]].values.tolist(),
+            caption,
+        ),
+    ]
 
 
 def group_issues(issues: pd.DataFrame) -> pd.DataFrame:
@@ -200,54 +200,44 @@ def settings_section(
             ]
         ),
     ]
-    rows = []
-    for model, params in model_params.items():
-        p = params.get("model", params) if isinstance(params, Mapping) else {}
-        opt = p.get("optimizer", {}) or {}
-        boosting = p.get("boosting") or {}
-        optimizer = f"{opt.get('name', '?')} lr {opt.get('learning_rate', '?')}"
-        if opt.get("clip_value"):
-            optimizer += f", clip {opt['clip_value']}"
-        ensemble = "–"
-        if boosting:
-            ensemble = f"{boosting.get('variant')}, {boosting.get('n_stages')} stages"
-            if boosting.get("variant") == "gradient":
-                ensemble += f", shrinkage {boosting.get('shrinkage')}"
-        rows.append(
-            [
-                model,
-                plain(p.get("hidden_sizes")),
-                plain(p.get("init")),
-                optimizer,
-                plain(p.get("epochs")),
-                plain(p.get("batch_size")),
-                plain(p.get("early_stopping_patience")),
-                plain(p.get("class_weighting")),
-                yes_no(p.get("balanced_batches")),
-                ensemble,
-                plain(p.get("seeds")),
-            ]
-        )
-    blocks.append(
-        Table(
-            [
-                "model",
-                "hidden layers",
-                "init",
-                "optimiser",
-                "epochs",
-                "batch",
-                "early stopping (patience)",
-                "class weighting",
-                "balanced batches",
-                "ensemble",
-                "seeds",
-            ],
-            rows,
-            "Model hyper-parameters (`parameters_<model>.yml`).",
-        )
+    return blocks + [hyper_parameters_table(model_params)]
+
+
+MODEL_COLUMNS = [
+    "model", "hidden layers", "init", "optimiser", "epochs", "batch",
+    "early stopping (patience)", "class weighting", "balanced batches", "ensemble", "seeds",
+]
+
+
+def _model_row(model: str, params: Any) -> list[str]:
+    p = params.get("model", params) if isinstance(params, Mapping) else {}
+    opt = p.get("optimizer", {}) or {}
+    boosting = p.get("boosting") or {}
+    optimizer = f"{opt.get('name', '?')} lr {opt.get('learning_rate', '?')}"
+    if opt.get("clip_value"):
+        optimizer += f", clip {opt['clip_value']}"
+    if opt.get("step_counter") == "double":
+        optimizer += ", the study's double step counter"
+    ensemble = "–"
+    if boosting:
+        ensemble = f"{boosting.get('variant')}, {boosting.get('n_stages')} stages"
+        if boosting.get("variant") == "gradient":
+            ensemble += f", shrinkage {boosting.get('shrinkage')}"
+    return [
+        model, plain(p.get("hidden_sizes")), plain(p.get("init")), optimizer,
+        plain(p.get("epochs")), plain(p.get("batch_size")),
+        plain(p.get("early_stopping_patience")), plain(p.get("class_weighting")),
+        yes_no(p.get("balanced_batches")), ensemble, plain(p.get("seeds")),
+    ]
+
+
+def hyper_parameters_table(model_params: Mapping[str, Any]) -> Table:
+    """Every network's hyper-parameters, one row each."""
+    return Table(
+        MODEL_COLUMNS,
+        [_model_row(model, params) for model, params in model_params.items()],
+        "Model hyper-parameters (`parameters_<model>.yml`).",
     )
-    return blocks
 
 
 # ------------------------------------------------------------------ the comparison
