@@ -14,10 +14,14 @@ def register_pipelines() -> dict[str, Pipeline]:
 
     Returns:
         ``data_processing``, ``feature_engineering``, ``snn``, ``bnn``, ``adam``,
-        ``reporting``, ``predict`` (as far as present), and ``__default__``: the whole
+        ``reporting`` (with ``thresholds``: each model's thresholds bound to its hash),
+        ``thresholds``, ``predict`` (as far as present), and ``__default__``: the whole
         training and reporting flow (everything but ``predict``).
     """
     pipelines = find_pipelines(raise_errors=True)
+    if "reporting" in pipelines and "thresholds" in pipelines:
+        # Tuning thresholds and binding them to their models go together.
+        pipelines["reporting"] = pipelines["reporting"] + pipelines["thresholds"]
     pipelines["__default__"] = sum(
         (p for name, p in pipelines.items() if name not in ON_REQUEST), Pipeline([])
     )

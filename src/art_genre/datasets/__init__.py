@@ -9,8 +9,18 @@ from .atomic import (
 from .figure_png_dataset import FigurePNGDataset
 from .optional_csv_dataset import OptionalCSVDataset
 from .partitioned_cache_dataset import PartitionedCacheDataset
+from .portable import (
+    ArrayBundleDataset,
+    GenreClassifierDataset,
+    GenreVocabularyDataset,
+    TransformDataset,
+)
 
 __all__ = [
+    "ArrayBundleDataset",
+    "GenreClassifierDataset",
+    "GenreVocabularyDataset",
+    "TransformDataset",
     "AtomicCSVDataset",
     "AtomicJSONDataset",
     "AtomicPickleDataset",

@@ -152,6 +152,8 @@ def train_model(
         n_features=n_inputs,
         params=params.model_dump(),
         train_seconds=seconds,
+        pca_hash=str(model_input.get("pca_hash", "")),
+        scaler_hash=str(model_input.get("scaler_hash", "")),
     )
     return classifier, history
 

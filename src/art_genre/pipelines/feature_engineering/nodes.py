@@ -37,6 +37,7 @@ from art_genre.features import (
     iter_feature_batches,
 )
 from art_genre.pipelines.data_processing.labels import genre_lists
+from art_genre.portable import transform_hash
 from art_genre.quality import IssueLog, describe_error
 
 from .params import FeatureEngineeringParams, PCAParams
@@ -418,8 +419,10 @@ def build_model_input(
         pca: Output of :func:`fit_pca`.
 
     Returns:
-        ``{"genres": [...], "fingerprint": str, "train": {"image_ids", "X", "Y"},
-        "val": {...}, "test": {...}}`` with ``X`` float32 ``(n, n_components)`` and ``Y``
+        ``{"genres": [...], "fingerprint": str, "pca_hash": str, "scaler_hash": str,
+        "train": {"image_ids", "X", "Y"}, "val": {...}, "test": {...}}`` (the hashes:
+        :func:`~art_genre.portable.transform_hash` of the PCA and scaler, which the
+        models record) with ``X`` float32 ``(n, n_components)`` and ``Y``
         float32 ``(n, n_genres)``.
     """
     reduced = reduce_features(painting_features["features"], feature_scaler, pca)
@@ -429,6 +432,8 @@ def build_model_input(
     model_input: dict[str, Any] = {
         "genres": [str(g) for g in genre_vocabulary.classes_],
         "fingerprint": painting_features["fingerprint"],
+        "pca_hash": transform_hash(pca),
+        "scaler_hash": transform_hash(feature_scaler),
     }
     for name in SPLITS:
         mask = (rows["split"] == name).to_numpy()
