@@ -19,9 +19,12 @@ def register_pipelines() -> dict[str, Pipeline]:
         training and reporting flow (everything but ``predict``).
     """
     pipelines = find_pipelines(raise_errors=True)
-    if "reporting" in pipelines and "thresholds" in pipelines:
-        # Tuning thresholds and binding them to their models go together.
-        pipelines["reporting"] = pipelines["reporting"] + pipelines["thresholds"]
+    if "reporting" in pipelines:
+        # Tuning thresholds and binding them to their models go together. (Imported
+        # here: Kedro 1.7 finds only the pipelines a run asks for.)
+        from art_genre.pipelines.thresholds import create_pipeline as bind_thresholds
+
+        pipelines["reporting"] = pipelines["reporting"] + bind_thresholds()
     pipelines["__default__"] = sum(
         (p for name, p in pipelines.items() if name not in ON_REQUEST), Pipeline([])
     )

@@ -67,7 +67,9 @@ def to_parts(data: Any) -> tuple[Any, dict[str, np.ndarray]]:
                     value = value.astype(str)
                 else:
                     raise TypeError(f"{where or '/'}: an object array cannot be saved")
-            key = f"a{len(arrays)}"
+            key = where.lstrip("/") or "array"  # its place in the tree: stable
+            while key in arrays:  # only if a dict key holds a "/"
+                key += "~"
             arrays[key] = value
             return {ARRAY_KEY: key}
         if isinstance(value, dict):
