@@ -80,7 +80,7 @@ def run_kedro(
     with KedroSession.create(
         project_path=project, env=env, runtime_params=params or {}
     ) as session:
-        names = [pipeline] if pipeline else None
+        names = run_args.pop("pipeline_names", None) or ([pipeline] if pipeline else None)
         return session.run(pipeline_names=names, **run_args)
 
 
