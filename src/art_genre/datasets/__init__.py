@@ -7,6 +7,7 @@ from .atomic import (
     AtomicSaveMixin,
 )
 from .figure_png_dataset import FigurePNGDataset
+from .file_digest_dataset import FileDigestDataset
 from .optional_csv_dataset import OptionalCSVDataset
 from .partitioned_cache_dataset import PartitionedCacheDataset
 from .portable import (
@@ -26,6 +27,7 @@ __all__ = [
     "AtomicPickleDataset",
     "AtomicSaveMixin",
     "FigurePNGDataset",
+    "FileDigestDataset",
     "OptionalCSVDataset",
     "PartitionedCacheDataset",
 ]
