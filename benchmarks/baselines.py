@@ -1,6 +1,6 @@
 """Our models against scikit-learn baselines on the same splits, over several seeds.
 
-Reads the ``model_input.pkl`` a run wrote (PCA features and multi-hot targets of the
+Reads the ``model_input.npz`` a run wrote (PCA features and multi-hot targets of the
 train / val / test splits) and prints, for the test split, any-match accuracy and
 macro-F1 at threshold 0.5 (mean ± sd over seeds) of:
 
@@ -12,13 +12,12 @@ A single seed is noisy on small test sets (193 images on best-artworks), hence t
 
 Usage::
 
-    python benchmarks/baselines.py data/05_model_input/model_input.pkl --seeds 3
+    python benchmarks/baselines.py data/05_model_input/model_input.npz --seeds 3
 """
 
 from __future__ import annotations
 
 import argparse
-import pickle
 import warnings
 from pathlib import Path
 
@@ -64,7 +63,9 @@ def main() -> None:
     parser.add_argument("model_input", type=Path)
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
-    data = pickle.loads(args.model_input.read_bytes())
+    from art_genre.datasets import ArrayBundleDataset
+
+    data = ArrayBundleDataset(filepath=str(args.model_input)).load()
     X, Y = data["train"]["X"], data["train"]["Y"]
     X_test, Y_test = data["test"]["X"], data["test"]["Y"]
     print(f"train {len(X)}, val {len(data['val']['X'])}, test {len(X_test)}, genres {Y.shape[1]}")

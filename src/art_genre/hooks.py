@@ -278,8 +278,15 @@ class MlflowTrackingHook:
         if DISABLE_ALL in disabled:
             self._inner = None
             return
-        from kedro_mlflow.framework.hooks import MlflowHook
-
+        try:
+            from kedro_mlflow.framework.hooks import MlflowHook
+        except ImportError:
+            logger.warning(
+                "kedro-mlflow is not installed, so this run is not tracked in MLflow; "
+                "install the project as the README says (pip install -e .)."
+            )
+            self._inner = None
+            return
         self._inner = MlflowHook()
         self._inner.after_context_created(context=context)
 

