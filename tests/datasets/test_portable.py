@@ -233,6 +233,18 @@ def test_older_pickled_artefacts_get_one_clear_message(tmp_path, dataset_class, 
     _one_line_naming(error, str(legacy), "older version", "`kedro run`")
 
 
+def test_missing_bound_thresholds_name_the_command(tmp_path):
+    from art_genre.datasets import BoundThresholdsDataset
+
+    dataset = BoundThresholdsDataset(filepath=str(tmp_path / "snn_thresholds.json"),
+                                     version=Version(None, None))
+    with pytest.raises(ArtefactFormatError, match="kedro run --pipelines reporting"):
+        dataset.load()
+    dataset.save({"model_hash": "h", "thresholds": {"Baroque": 0.4}})
+    assert BoundThresholdsDataset(filepath=str(tmp_path / "snn_thresholds.json"),
+                                  version=Version(None, None)).load()["model_hash"] == "h"
+
+
 def test_a_missing_artefact_names_the_command(tmp_path):
     with pytest.raises(ArtefactFormatError, match="does not exist yet; write it with `kedro run"):
         TransformDataset(filepath=str(tmp_path / "pca.npz"),

@@ -12,6 +12,7 @@ from .optional_csv_dataset import OptionalCSVDataset
 from .partitioned_cache_dataset import PartitionedCacheDataset
 from .portable import (
     ArrayBundleDataset,
+    BoundThresholdsDataset,
     GenreClassifierDataset,
     GenreVocabularyDataset,
     TransformDataset,
@@ -19,6 +20,7 @@ from .portable import (
 
 __all__ = [
     "ArrayBundleDataset",
+    "BoundThresholdsDataset",
     "GenreClassifierDataset",
     "GenreVocabularyDataset",
     "TransformDataset",

@@ -50,6 +50,7 @@ from .atomic import AtomicSaveMixin, _AtomicFile
 
 __all__ = [
     "ArrayBundleDataset",
+    "BoundThresholdsDataset",
     "GenreClassifierDataset",
     "GenreVocabularyDataset",
     "TransformDataset",
@@ -410,3 +411,32 @@ class GenreVocabularyDataset(AtomicSaveMixin, JSONDataset):
             ) from None
         binarizer = MultiLabelBinarizer(classes=list(genres))
         return binarizer.fit([])
+
+
+class BoundThresholdsDataset(AtomicSaveMixin, JSONDataset):
+    """One model's tuned thresholds with the model's hash (JSON, versioned with the model).
+
+    ``json.JSONDataset`` with atomic local saves and one clear error, naming the file and
+    ``rerun``, when there is no such file yet (artefacts from before thresholds were
+    bound to their models, or a model never reported).
+    """
+
+    def __init__(self, *, rerun: str = "kedro run --pipelines reporting", **kwargs: Any) -> None:
+        """Args:
+        rerun: The command that writes the file, named in the error.
+        **kwargs: ``json.JSONDataset``'s arguments.
+        """
+        super().__init__(**kwargs)
+        self._rerun = rerun
+
+    def load(self) -> Any:
+        """The thresholds record.
+
+        Raises:
+            ArtefactFormatError: When there is no file (naming the command).
+        """
+        if not self._exists():
+            raise ArtefactFormatError(
+                f"{self._filepath} does not exist yet; write it with `{self._rerun}`."
+            )
+        return super().load()
