@@ -412,6 +412,10 @@ class GenreVocabularyDataset(AtomicSaveMixin, JSONDataset):
         binarizer = MultiLabelBinarizer(classes=list(genres))
         return binarizer.fit([])
 
+    def preview(self) -> JSONPreview:
+        """The saved genre list, for kedro-viz."""
+        return JSONPreview(json.dumps(JSONDataset.load.__wrapped__(self)))  # type: ignore[attr-defined]
+
 
 class BoundThresholdsDataset(AtomicSaveMixin, JSONDataset):
     """One model's tuned thresholds with the model's hash (JSON, versioned with the model).
