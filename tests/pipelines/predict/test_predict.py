@@ -242,3 +242,23 @@ def test_older_pickled_artefacts_name_what_to_rerun(copy_of_trained, tmp_path):
     message = _refused(copy_of_trained, tmp_path, "snn", "older version",
                        "kedro run --pipelines feature_engineering")
     assert "data/06_models/feature_scaler.pkl" in message or "data/06_models/pca.pkl" in message
+
+
+def test_kedro_run_ends_with_one_line_for_a_truncated_model(copy_of_trained, tmp_path):
+    """On the command line: the message alone, no page of traceback; exit status 1."""
+    import os
+    import subprocess
+    import sys
+
+    (weights,) = (copy_of_trained / "data/06_models/snn.npz").rglob("snn.npz")
+    weights.write_bytes(weights.read_bytes()[:300])
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
+    done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, "-m", "kedro", "run", "--env", "test", "--pipelines", "predict",
+         "--params", f"predict_dir={tmp_path},predict_model=snn"],
+        cwd=copy_of_trained, env=env, capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stdout + done.stderr
+    (line,) = [ln for ln in done.stderr.splitlines() if ln.startswith("Error: ")]
+    assert "snn.npz" in line and "kedro run --namespaces snn" in line and "truncated" in line
