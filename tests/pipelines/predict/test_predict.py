@@ -262,3 +262,15 @@ def test_kedro_run_ends_with_one_line_for_a_truncated_model(copy_of_trained, tmp
     assert "Traceback" not in done.stdout + done.stderr
     (line,) = [ln for ln in done.stderr.splitlines() if ln.startswith("Error: ")]
     assert "snn.npz" in line and "kedro run --namespaces snn" in line and "truncated" in line
+
+
+def test_the_run_manifest_is_written_without_mlflow(in_project):
+    """conf/test has no MLflow; the hook still writes the manifest of the training run."""
+    manifest = json.loads((in_project / "data/08_reporting/run_manifest.json").read_text())
+    assert manifest["env"] == "test"  # (the latest run: training, or a predict after it)
+    fingerprints = manifest["fingerprints"]
+    pca = json.loads((in_project / "data/06_models/pca.json").read_text())
+    assert fingerprints["pca"] == pca["sha256"]
+    for model in ("snn", "bnn", "bnn_study", "adam"):
+        assert fingerprints["thresholds"][model] == fingerprints["models"][model]
+    assert not (in_project / "mlflow.db").exists()
