@@ -67,8 +67,12 @@ def run_kedro(
     pipeline: str | None = None,
     params: dict[str, Any] | None = None,
     env: str = "test",
+    **run_args: Any,
 ) -> dict[str, Any]:
-    """Run a registered pipeline of ``project`` in a fresh session; return its outputs."""
+    """Run a registered pipeline of ``project`` in a fresh session; return its outputs.
+
+    ``run_args`` go to ``KedroSession.run`` (e.g. ``namespaces=["snn"]``).
+    """
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
@@ -76,8 +80,8 @@ def run_kedro(
     with KedroSession.create(
         project_path=project, env=env, runtime_params=params or {}
     ) as session:
-        names = [pipeline] if pipeline else None
-        return session.run(pipeline_names=names)
+        names = run_args.pop("pipeline_names", None) or ([pipeline] if pipeline else None)
+        return session.run(pipeline_names=names, **run_args)
 
 
 @pytest.fixture

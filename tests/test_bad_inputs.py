@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from art_genre.datasets import ArrayBundleDataset
 from tests.conftest import copy_project, run_kedro
 
 RNG = np.random.default_rng(0)
@@ -133,7 +134,7 @@ def corpus_run(tmp_path_factory):
         run_kedro(project, "feature_engineering", params)
     report = pd.read_csv(project / "data/08_reporting/data_quality_report.csv")
     issues = pd.read_csv(project / "data/08_reporting/feature_issues.csv")
-    features = pd.read_pickle(project / "data/04_feature/painting_features.pkl")
+    features = ArrayBundleDataset(filepath=str(project / "data/04_feature/painting_features.npz")).load()
     return {
         "corpus": corpus,
         "project": project,
@@ -206,7 +207,7 @@ def test_a_diverging_model_is_never_saved(corpus_run, monkeypatch):
     diverging = {**params, "snn": {"model": {"optimizer": {"learning_rate": 1.0e12}}}}
     with pytest.raises(Exception, match=r"model 'snn'.*epoch 1"):
         run_kedro(project, "snn", diverging)
-    assert not (project / "data/06_models/snn.pkl").exists()
+    assert not (project / "data/06_models/snn.npz").exists()
 
 
 @pytest.mark.slow
@@ -224,19 +225,19 @@ def test_a_run_killed_during_extraction_resumes_where_it_stopped(tmp_path, sampl
         cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
-    while len(list(cache.rglob("*.pkl"))) < 5 and process.poll() is None:
+    while len(list(cache.rglob("*.npz"))) < 5 and process.poll() is None:
         assert time.monotonic() < deadline, "no shard written in time"
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    finished = {p.name for p in cache.rglob("*.pkl")}
+    finished = {p.name for p in cache.rglob("*.npz")}
     assert 5 <= len(finished) < 80, "the kill should land mid-extraction"
     rerun = subprocess.run([*kedro, "--pipelines", "feature_engineering", *small_batches],
                            cwd=project, env=env, check=True, capture_output=True, text=True)
     log = " ".join((rerun.stdout + rerun.stderr).split())
     cached = 2 * len(finished)
     assert f"{cached} of 160 images cached, {160 - cached} to extract" in log
-    assert {p.name for p in cache.rglob("*.pkl")} >= finished
-    assert len(list(cache.rglob("*.pkl"))) == 80
-    features = pd.read_pickle(project / "data/04_feature/painting_features.pkl")
+    assert {p.name for p in cache.rglob("*.npz")} >= finished
+    assert len(list(cache.rglob("*.npz"))) == 80
+    features = ArrayBundleDataset(filepath=str(project / "data/04_feature/painting_features.npz")).load()
     assert len(features["image_ids"]) == 160

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pickle
-
 import numpy as np
 import pytest
 
+from art_genre.datasets import ArrayBundleDataset
 from art_genre.pipeline_registry import register_pipelines
 from tests.conftest import ROOT, copy_project, run_kedro
 
@@ -40,11 +39,12 @@ def full_run(tmp_path_factory):
 
 def test_full_run_writes_every_model_and_its_predictions(full_run):
     for name in MODELS:
-        versions = list((full_run / "data/06_models" / f"{name}.pkl").glob("*/*.pkl"))
+        versions = list((full_run / "data/06_models" / f"{name}.npz").glob("*/*.npz"))
         assert len(versions) == 1
-        predictions = pickle.loads(
-            (full_run / f"data/07_model_output/{name}_predictions.pkl").read_bytes()
-        )
+        assert (versions[0].parent / f"{name}.json").exists()
+        predictions = ArrayBundleDataset(
+            filepath=str(full_run / f"data/07_model_output/{name}_predictions.npz")
+        ).load()
         assert predictions["seeds"] == [42, 7]  # conf/test/globals.yml
         for split in ("val", "test"):
             logits = predictions[split]["logits"]

@@ -15,10 +15,17 @@ def register_pipelines() -> dict[str, Pipeline]:
 
     Returns:
         ``data_processing``, ``feature_engineering``, ``snn``, ``bnn``, ``adam``,
-        ``reporting``, ``predict`` (as far as present), and ``__default__``: the whole
+        ``reporting`` (with ``thresholds``: each model's thresholds bound to its hash),
+        ``thresholds``, ``predict`` (as far as present), and ``__default__``: the whole
         training and reporting flow (everything but ``predict``).
     """
     pipelines = find_pipelines(raise_errors=True)
+    if "reporting" in pipelines:
+        # Tuning thresholds and binding them to their models go together. (Imported
+        # here: Kedro 1.7 finds only the pipelines a run asks for.)
+        from art_genre.pipelines.thresholds import create_pipeline as bind_thresholds
+
+        pipelines["reporting"] = pipelines["reporting"] + bind_thresholds()
     pipelines["__default__"] = sum(
         (p for name, p in pipelines.items() if name not in ON_REQUEST), Pipeline([])
     )

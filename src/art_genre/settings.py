@@ -13,3 +13,17 @@ CONFIG_LOADER_ARGS = {
     # replacing whole top-level groups: conf/test only lists what it changes.
     "merge_strategy": {"parameters": "soft"},
 }
+
+# Hooks: the run manifest (data/08_reporting/run_manifest.json) and the MLflow run history.
+# kedro-mlflow's own hook is not auto-registered: MlflowTrackingHook creates it only where
+# tracking is on (conf/<env>/mlflow.yml), so that an environment without tracking (test)
+# never imports MLflow nor opens its database.
+from art_genre.hooks import (  # noqa: E402
+    ClearArtefactErrorsHook,
+    MlflowTrackingHook,
+    RunManifestHook,
+)
+
+_MANIFEST_HOOK = RunManifestHook()
+HOOKS = (_MANIFEST_HOOK, MlflowTrackingHook(_MANIFEST_HOOK), ClearArtefactErrorsHook())
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro-mlflow", "kedro_mlflow")  # its metadata name

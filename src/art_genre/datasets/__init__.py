@@ -7,15 +7,29 @@ from .atomic import (
     AtomicSaveMixin,
 )
 from .figure_png_dataset import FigurePNGDataset
+from .file_digest_dataset import FileDigestDataset
 from .optional_csv_dataset import OptionalCSVDataset
 from .partitioned_cache_dataset import PartitionedCacheDataset
+from .portable import (
+    ArrayBundleDataset,
+    BoundThresholdsDataset,
+    GenreClassifierDataset,
+    GenreVocabularyDataset,
+    TransformDataset,
+)
 
 __all__ = [
+    "ArrayBundleDataset",
+    "BoundThresholdsDataset",
+    "GenreClassifierDataset",
+    "GenreVocabularyDataset",
+    "TransformDataset",
     "AtomicCSVDataset",
     "AtomicJSONDataset",
     "AtomicPickleDataset",
     "AtomicSaveMixin",
     "FigurePNGDataset",
+    "FileDigestDataset",
     "OptionalCSVDataset",
     "PartitionedCacheDataset",
 ]

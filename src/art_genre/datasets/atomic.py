@@ -19,6 +19,20 @@ from kedro_datasets.pandas import CSVDataset
 from kedro_datasets.pickle import PickleDataset
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where the platform allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (not thread-safe, but brief)
+    os.umask(mask)
+    return mask
+
+
 class _AtomicFile:
     """A file opened for writing under a temporary name, renamed into place on success."""
 
@@ -29,6 +43,10 @@ class _AtomicFile:
             dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
         )
         os.close(handle)
+        # mkstemp creates the file with mode 0600; a file written in place would get
+        # 0666 minus the umask (0644 under the usual 022). Give the same, so that
+        # teammates on a shared disk can read models, metrics and reports.
+        os.chmod(temporary, 0o666 & ~current_umask())
         self._target = target
         self._temporary = temporary
         self._file = open(temporary, mode, **kwargs)  # noqa: SIM115 - closed in __exit__

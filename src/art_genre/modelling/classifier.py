@@ -29,6 +29,12 @@ class GenreClassifier:
         n_features: Width of its input.
         params: The parameters it was trained with.
         train_seconds: Wall time of the training.
+        pca_hash: Content hash of the PCA it was trained on
+            (:func:`art_genre.portable.transform_hash`; ``predict`` refuses another).
+        scaler_hash: Content hash of the scaler it was trained on.
+
+    Saved without pickle as weights (``.npz``) and JSON metadata
+    (:mod:`art_genre.modelling.persistence`).
     """
 
     name: str
@@ -38,6 +44,8 @@ class GenreClassifier:
     n_features: int
     params: dict[str, Any] = field(default_factory=dict)
     train_seconds: float = 0.0
+    pca_hash: str = ""
+    scaler_hash: str = ""
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         """Per-genre logits in ``float64``, shape ``(n, len(genres))``.

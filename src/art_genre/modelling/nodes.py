@@ -193,6 +193,8 @@ def train_one_seed(
         n_features=n_inputs,
         params={**params.model_dump(), "seed": seed},
         train_seconds=seconds,
+        pca_hash=str(model_input.get("pca_hash", "")),
+        scaler_hash=str(model_input.get("scaler_hash", "")),
     )
     return classifier, history
 

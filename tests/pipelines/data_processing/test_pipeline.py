@@ -25,7 +25,7 @@ def test_pipeline_on_the_bundled_sample(kedro_project):
     assert report.empty
     assert set(index["split"]) == {"train", "val", "test"}
     assert summary["n_images"]["test"] == round(0.2 * len(index) + 0.4999)
-    assert (kedro_project / "data/03_primary/genre_vocabulary.pkl").exists()
+    assert (kedro_project / "data/03_primary/genre_vocabulary.json").exists()
 
 
 def test_data_dir_is_chosen_at_run_time(kedro_project, sample_generator, tmp_path):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import pickle
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from art_genre.datasets import PartitionedCacheDataset
+from art_genre.datasets import ArrayBundleDataset, PartitionedCacheDataset
 from art_genre.pipelines.data_processing.params import DataProcessingParams
 from art_genre.pipelines.feature_engineering import nodes
 from art_genre.pipelines.feature_engineering.nodes import (
@@ -39,12 +37,15 @@ def sample(tmp_path_factory, sample_generator):
     return root, _partitions(root), index, vocabulary
 
 
+SHARD = {"type": "art_genre.datasets.ArrayBundleDataset"}  # as in the catalog
+
+
 @pytest.fixture
 def cache(tmp_path):
     return PartitionedCacheDataset(
         path=str(tmp_path / "cache"),
-        dataset="pickle.PickleDataset",
-        filename_suffix=".pkl",
+        dataset=SHARD,
+        filename_suffix=".npz",
         save_lazily=True,
     )
 
@@ -117,8 +118,8 @@ def test_a_half_written_shard_is_redone(sample, cache, tmp_path):
     _, parts, index, _ = sample
     params = _params()
     cache.save(plan_feature_shards(parts, index, cache.load(), params))
-    victim = sorted((tmp_path / "cache").rglob("*.pkl"))[0]
-    lost = set(pickle.loads(victim.read_bytes())["image_ids"])
+    victim = sorted((tmp_path / "cache").rglob("*.npz"))[0]
+    lost = set(ArrayBundleDataset(filepath=str(victim)).load()["image_ids"])
     victim.write_bytes(victim.read_bytes()[:100])
     rerun = plan_feature_shards(parts, index, cache.load(), params)
     assert {i for make in rerun.values() for i in make()["image_ids"]} == lost
@@ -139,7 +140,7 @@ def test_cached_features_equal_a_fresh_extraction(sample, cache, tmp_path):
     cache.save(plan_feature_shards(parts, index, cache.load(), params))
     resumed, _ = assemble_features(cache.load(), index, params)
     fresh_cache = PartitionedCacheDataset(
-        path=str(tmp_path / "fresh"), dataset="pickle.PickleDataset", filename_suffix=".pkl"
+        path=str(tmp_path / "fresh"), dataset=SHARD, filename_suffix=".npz"
     )
     fresh_cache.save({k: f() for k, f in plan_feature_shards(parts, index, {}, params).items()})
     fresh, _ = assemble_features(fresh_cache.load(), index, params)
@@ -281,3 +282,48 @@ def test_bad_backbone_parameters_fail_validation(backbone, match):
 
     with pytest.raises(ValidationError, match=match):
         FeatureEngineeringParams.model_validate({"backbone": {**TINY, **backbone}})
+
+
+# ------------------------------------------------------------ content-aware cache
+
+
+def test_an_image_replaced_under_the_same_name_is_extracted_again(tmp_path, sample_generator,
+                                                                  cache):
+    from PIL import Image
+
+    from art_genre.datasets import FileDigestDataset
+    from art_genre.pipelines.feature_engineering.nodes import digest_images
+
+    root = tmp_path / "paintings"
+    sample_generator.make_sample(root, images_per_artist=2)
+    index, _, _, _ = _index(root, DataProcessingParams())
+    params = _params()
+
+    def digests():
+        parts = PartitionedCacheDataset(path=str(root), dataset=FileDigestDataset).load()
+        return digest_images(parts, index)
+
+    parts = _partitions(root)
+    cache.save(plan_feature_shards(parts, index, cache.load(), params, digests()))
+    assert plan_feature_shards(parts, index, cache.load(), params, digests()) == {}
+    before, _ = assemble_features(cache.load(), index, params, digests())
+    victim = index["image_id"].iloc[3]
+    Image.new("RGB", (50, 40), (250, 10, 10)).save(root / victim)  # same name, new content
+    parts = _partitions(root)
+    rerun = plan_feature_shards(parts, index, cache.load(), params, digests())
+    assert [i for make in rerun.values() for i in make()["image_ids"]] == [victim]
+    cache.save(plan_feature_shards(parts, index, cache.load(), params, digests()))
+    after, _ = assemble_features(cache.load(), index, params, digests())
+    changed = np.abs(after["features"] - before["features"]).max(axis=1) > 0
+    assert changed.tolist() == [i == victim for i in index["image_id"]]
+    # By name only (no digests), the stale features would have been kept.
+    stale, _ = assemble_features(cache.load(), index, params)
+    assert stale["image_ids"] == before["image_ids"]
+
+
+def test_a_vanished_indexed_image_names_the_command(sample):
+    from art_genre.pipelines.feature_engineering.nodes import digest_images
+
+    _, _, index, _ = sample
+    with pytest.raises(FileNotFoundError, match="kedro run --pipelines data_processing"):
+        digest_images({}, index)

@@ -3,21 +3,42 @@
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
+from contextlib import contextmanager
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from art_genre.datasets import TransformDataset
 from tests.conftest import copy_project, run_kedro
+
+
+@contextmanager
+def pickles_refused():
+    """Within: any pickle load raises. What runs through loaded no pickle."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a pickle was loaded")
+
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("load", "loads"):
+            mp.setattr(pickle, name, refuse)
+        yield
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """A throw-away project after one full training run (env test)."""
+    """A throw-away project after one full training run (env test).
+
+    The run loads no pickle (any pickle load raises): the default flow is pickle-free.
+    """
     project = copy_project(tmp_path_factory.mktemp("predict") / "project")
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(project)
-        run_kedro(project)
+        with pickles_refused():
+            run_kedro(project)
     return project
 
 
@@ -92,3 +113,165 @@ def test_a_pca_from_other_backbone_settings_is_a_clear_error(in_project, tmp_pat
             _predict(in_project, tmp_path)
     finally:
         settings_file.write_text(saved)
+
+
+# ------------------------------------------------------------ hand-off: the hash chain
+
+
+def _test_images(project, folder):
+    index = pd.read_csv(project / "data/03_primary/painting_index.csv", keep_default_na=False)
+    folder.mkdir()
+    for image_id in index.loc[index["split"] == "test", "image_id"]:
+        shutil.copy(project / "data/01_raw/sample" / image_id, folder / image_id.split("/")[-1])
+    return folder
+
+
+def test_the_default_flow_and_predict_load_no_pickle(in_project, tmp_path):
+    assert not list((in_project / "data").rglob("*.pkl"))
+    with pickles_refused():
+        table = _predict(in_project, _test_images(in_project, tmp_path / "new"), "bnn")
+    assert (table["error"] == "").all()
+
+
+def test_no_catalog_entry_is_a_pickle():
+    import yaml
+
+    from tests.conftest import ROOT
+
+    def types(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("type", "dataset") and isinstance(value, str):
+                    yield value
+                yield from types(value)
+
+    found = [t for c in (ROOT / "conf").rglob("catalog*.yml")
+             for t in types(yaml.safe_load(c.read_text()))]
+    assert "art_genre.datasets.GenreClassifierDataset" in found
+    assert not [t for t in found if "pickle" in t.lower()]
+
+
+HANDOFF = (
+    "data/06_models",
+    "data/03_primary/genre_vocabulary.json",
+    "data/08_reporting/pca_summary.json",
+)
+
+
+def test_copied_artefacts_predict_byte_identically_in_a_fresh_clone(in_project, tmp_path):
+    """A teammate's clone with the artefacts copied in writes the same predictions.csv."""
+    folder = _test_images(in_project, tmp_path / "new")
+    _predict(in_project, folder, "adam")
+    expected = (in_project / "data/07_model_output/predictions.csv").read_bytes()
+    clone = copy_project(tmp_path / "clone")
+    for part in HANDOFF:
+        source, target = in_project / part, clone / part
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(clone)
+        _predict(clone, folder, "adam")
+    assert (clone / "data/07_model_output/predictions.csv").read_bytes() == expected
+
+
+@pytest.fixture
+def copy_of_trained(trained, tmp_path, monkeypatch):
+    """A copy of the trained project, as cwd, to break artefacts in."""
+    project = tmp_path / "copy"
+    shutil.copytree(trained, project)
+    monkeypatch.chdir(project)
+    return project
+
+
+def _refused(project, tmp_path, model, *parts):
+    with pytest.raises(Exception) as error:  # noqa: PT011 - checked below
+        _predict(project, tmp_path / "none", model)
+    message = str(error.value)
+    for part in parts:
+        assert part in message, (part, message)
+    return message
+
+
+def test_a_refitted_pca_is_refused_naming_the_files(copy_of_trained, tmp_path):
+    """Same backbone, another PCA (here: fitted on other rows): the model refuses it."""
+    dataset = TransformDataset(filepath=str(copy_of_trained / "data/06_models/pca.npz"))
+    pca = dataset.load()
+    features = np.random.default_rng(0).normal(size=(40, pca.n_features_in_))
+    dataset.save(type(pca)(**pca.get_params()).fit(features))
+    _refused(copy_of_trained, tmp_path, "snn", "data/06_models/snn.npz", "data/06_models/pca.npz",
+             "kedro run --namespaces snn")
+
+
+def test_a_restandardised_scaler_is_refused(copy_of_trained, tmp_path):
+    run_kedro(copy_of_trained, "feature_engineering",
+              {"feature_engineering": {"pca": {"standardize": True}}})
+    _refused(copy_of_trained, tmp_path, "adam", "data/06_models/adam.npz", "refitted since")
+
+
+def test_thresholds_of_an_earlier_model_are_refused(copy_of_trained, tmp_path):
+    """Retraining one model without reporting leaves its thresholds stale: refused."""
+    run_kedro(copy_of_trained, None, {"snn": {"model": {"seeds": [7, 42]}}}, namespaces=["snn"])
+    _refused(copy_of_trained, tmp_path, "snn", "data/06_models/snn_thresholds.json",
+             "data/06_models/snn.npz", "kedro run --pipelines reporting")
+    run_kedro(copy_of_trained, "reporting")
+    table = _predict(copy_of_trained, _test_images(copy_of_trained, tmp_path / "new"), "snn")
+    assert (table["error"] == "").all()
+
+
+def test_a_tampered_model_is_refused_naming_the_file(copy_of_trained, tmp_path):
+    (meta,) = (copy_of_trained / "data/06_models/bnn.npz").rglob("bnn.json")
+    record = json.loads(meta.read_text())
+    record["genres"] = list(reversed(record["genres"]))
+    meta.write_text(json.dumps(record))
+    _refused(copy_of_trained, tmp_path, "bnn", str(meta.relative_to(copy_of_trained)),
+             "recorded hash", "kedro run --namespaces bnn")
+
+
+def test_a_truncated_model_is_one_line(copy_of_trained, tmp_path):
+    (weights,) = (copy_of_trained / "data/06_models/adam.npz").rglob("adam.npz")
+    weights.write_bytes(weights.read_bytes()[:100])
+    message = _refused(copy_of_trained, tmp_path, "adam", str(weights.relative_to(copy_of_trained)),
+                       "kedro run --namespaces adam")
+    assert "\n" not in message
+
+
+def test_older_pickled_artefacts_name_what_to_rerun(copy_of_trained, tmp_path):
+    models = copy_of_trained / "data/06_models"
+    for name in ("pca", "feature_scaler"):
+        (models / f"{name}.npz").rename(models / f"{name}.pkl")
+        (models / f"{name}.json").unlink()
+    message = _refused(copy_of_trained, tmp_path, "snn", "older version",
+                       "kedro run --pipelines feature_engineering")
+    assert "data/06_models/feature_scaler.pkl" in message or "data/06_models/pca.pkl" in message
+
+
+def test_kedro_run_ends_with_one_line_for_a_truncated_model(copy_of_trained, tmp_path):
+    """On the command line: the message alone, no page of traceback; exit status 1."""
+    import os
+    import subprocess
+    import sys
+
+    (weights,) = (copy_of_trained / "data/06_models/snn.npz").rglob("snn.npz")
+    weights.write_bytes(weights.read_bytes()[:300])
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
+    done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, "-m", "kedro", "run", "--env", "test", "--pipelines", "predict",
+         "--params", f"predict_dir={tmp_path},predict_model=snn"],
+        cwd=copy_of_trained, env=env, capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stdout + done.stderr
+    (line,) = [ln for ln in done.stderr.splitlines() if ln.startswith("Error: ")]
+    assert "snn.npz" in line and "kedro run --namespaces snn" in line and "truncated" in line
+
+
+def test_the_run_manifest_is_written_without_mlflow(in_project):
+    """conf/test has no MLflow; the hook still writes the manifest of the training run."""
+    manifest = json.loads((in_project / "data/08_reporting/run_manifest.json").read_text())
+    assert manifest["env"] == "test"  # (the latest run: training, or a predict after it)
+    fingerprints = manifest["fingerprints"]
+    pca = json.loads((in_project / "data/06_models/pca.json").read_text())
+    assert fingerprints["pca"] == pca["sha256"]
+    for model in ("snn", "bnn", "bnn_study", "adam"):
+        assert fingerprints["thresholds"][model] == fingerprints["models"][model]
+    assert not (in_project / "mlflow.db").exists()

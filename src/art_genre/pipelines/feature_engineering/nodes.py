@@ -5,8 +5,10 @@ by the backbone's fingerprint (:meth:`~art_genre.features.BackboneSettings.finge
 
     data/04_feature/feature_cache/<fingerprint>/<shard>.pkl
 
-Each shard holds the image ids, their features, the images that failed and the backbone
-settings. :func:`plan_feature_shards` returns the shards still missing as *lazy* callables:
+Each shard holds the image ids, their features, the images that failed, the backbone
+settings and a content digest of each image file (:func:`digest_images`): an image
+replaced under the same name with other content no longer matches its cached digest and
+is extracted again. :func:`plan_feature_shards` returns the shards still missing as *lazy* callables:
 Kedro's ``PartitionedDataset`` computes and writes them one at a time, so a run that is
 killed keeps every finished batch and the next run does only what is missing; images added
 later are extracted alone; other backbone settings write to another folder and never mix.
@@ -37,6 +39,7 @@ from art_genre.features import (
     iter_feature_batches,
 )
 from art_genre.pipelines.data_processing.labels import genre_lists
+from art_genre.portable import transform_hash
 from art_genre.quality import IssueLog, describe_error
 
 from .params import FeatureEngineeringParams, PCAParams
@@ -68,17 +71,64 @@ def _current_shards(
             logger.warning("Ignoring unreadable feature shard %s: %s", key, describe_error(error))
 
 
-def cached_image_ids(shards: dict[str, Callable[[], Any]], fingerprint: str) -> set[str]:
-    """Ids of the images that the cache already holds (features or a listed failure)."""
+def digest_images(
+    painting_digests: dict[str, Callable[[], str]], painting_index: pd.DataFrame
+) -> dict[str, str]:
+    """The content digest of every indexed image file (what the feature cache compares).
+
+    Args:
+        painting_digests: The image folder as a partitioned dataset of
+            :class:`~art_genre.datasets.FileDigestDataset`: relative path → lazy digest.
+        painting_index: The index from ``data_processing``.
+
+    Returns:
+        ``{image_id: digest}`` in index order.
+
+    Raises:
+        FileNotFoundError: If an indexed image is gone, naming it and the command that
+            indexes the folder again.
+    """
+    digests = {}
+    for image_id in painting_index["image_id"]:
+        if image_id not in painting_digests:
+            raise FileNotFoundError(
+                f"{image_id} is in the painting index but no longer in the data folder; "
+                f"run `kedro run --pipelines data_processing` to index it again."
+            )
+        digests[image_id] = painting_digests[image_id]()
+    return digests
+
+
+def _matches(shard: dict[str, Any], image_id: str, digests: dict[str, str] | None) -> bool:
+    """Whether a cached entry is for the image's current content (always without digests)."""
+    if digests is None:
+        return True
+    return (shard.get("digests") or {}).get(image_id) == digests.get(image_id)
+
+
+def cached_image_ids(
+    shards: dict[str, Callable[[], Any]],
+    fingerprint: str,
+    digests: dict[str, str] | None = None,
+) -> set[str]:
+    """Ids of the images that the cache already holds (features or a listed failure).
+
+    With ``digests`` (:func:`digest_images`), only entries cached for the image's current
+    content count: a replaced image is not "done".
+    """
     done: set[str] = set()
     for _, shard in _current_shards(shards, fingerprint):
-        done.update(shard["image_ids"])
-        done.update(image_id for image_id, _ in shard["failures"])
+        ids = list(shard["image_ids"]) + [image_id for image_id, _ in shard["failures"]]
+        done.update(i for i in ids if _matches(shard, i, digests))
     return done
 
 
 def _shard_content(
-    key: str, planned_ids: list[str], batch: FeatureBatch, settings: BackboneSettings
+    key: str,
+    planned_ids: list[str],
+    batch: FeatureBatch,
+    settings: BackboneSettings,
+    digests: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The cache shard of one extracted batch (the same for every executor)."""
     got = set(batch.ids) | {image_id for image_id, _ in batch.failures}
@@ -90,6 +140,7 @@ def _shard_content(
         "failures": [list(f) for f in batch.failures],
         "fingerprint": settings.fingerprint(),
         "backbone": settings.to_dict(),
+        "digests": {i: digests[i] for i in planned_ids} if digests else {},
     }
 
 
@@ -109,7 +160,9 @@ class _ShardProducer:
         settings: BackboneSettings,
         batch_size: int,
         decode_workers: int,
+        digests: dict[str, str] | None = None,
     ) -> None:
+        self._digests = digests
         self._batches = batches
         self._images = painting_images
         self._settings = settings
@@ -142,7 +195,7 @@ class _ShardProducer:
             planned_key, planned_ids = self._batches[self._produced]
             self._produced += 1
             self._ready[planned_key] = _shard_content(
-                planned_key, planned_ids, batch, self._settings
+                planned_key, planned_ids, batch, self._settings, self._digests
             )
         return self._ready.pop(key)
 
@@ -160,9 +213,11 @@ class _DaskShardProducer:
         batches: list[tuple[str, list[str]]],
         painting_images: dict[str, Callable[[], Any]],
         params: FeatureEngineeringParams,
+        digests: dict[str, str] | None = None,
     ) -> None:
         from art_genre.features.distributed import DaskBatchExtraction
 
+        self._digests = digests
         self._settings = params.backbone.settings()
         self._planned = dict(batches)
         dask = params.dask
@@ -181,7 +236,7 @@ class _DaskShardProducer:
     def get(self, key: str) -> dict[str, Any]:
         """The shard ``key`` once its task has finished (each shard once)."""
         batch = self.extraction.result(key)
-        return _shard_content(key, self._planned[key], batch, self._settings)
+        return _shard_content(key, self._planned[key], batch, self._settings, self._digests)
 
 
 def plan_feature_shards(
@@ -189,6 +244,7 @@ def plan_feature_shards(
     painting_index: pd.DataFrame,
     cached_feature_shards: dict[str, Callable[[], Any]],
     params: FeatureEngineeringParams,
+    image_digests: dict[str, str] | None = None,
 ) -> dict[str, Callable[[], dict[str, Any]]]:
     """The cache shards still missing for the indexed images, as lazy callables.
 
@@ -197,6 +253,8 @@ def plan_feature_shards(
         painting_index: The index from ``data_processing``.
         cached_feature_shards: The cache as it is on disk (lazy loaders).
         params: The pipeline's parameters.
+        image_digests: The images' content digests (:func:`digest_images`): an image
+            cached with another digest is extracted again. ``None``: by name only.
 
     Returns:
         ``{shard key: callable}``; Kedro calls each one and writes its shard before the
@@ -212,7 +270,7 @@ def plan_feature_shards(
     )
     check_n_components(params.pca, n_fit, feature_width(settings))  # before any work
     fingerprint = settings.fingerprint()
-    done = cached_image_ids(cached_feature_shards, fingerprint)
+    done = cached_image_ids(cached_feature_shards, fingerprint, image_digests)
     todo = [i for i in painting_index["image_id"] if i not in done]
     size = params.backbone.batch_size
     batches = [(shard_key(fingerprint, ids), ids) for ids in _chunks(todo, size)]
@@ -228,7 +286,7 @@ def plan_feature_shards(
     if not batches:
         return {}
     if params.backbone.executor == "dask":
-        dask_producer = _DaskShardProducer(batches, painting_images, params)
+        dask_producer = _DaskShardProducer(batches, painting_images, params, image_digests)
         return {key: partial(dask_producer.get, key) for key, _ in batches}
     producer = _ShardProducer(
         batches,
@@ -236,6 +294,7 @@ def plan_feature_shards(
         settings,
         size,
         params.backbone.decode_workers,
+        image_digests,
     )
     return {key: (lambda key=key: producer.get(key)) for key, _ in batches}
 
@@ -249,6 +308,7 @@ def assemble_features(
     feature_shards: dict[str, Callable[[], Any]],
     painting_index: pd.DataFrame,
     params: FeatureEngineeringParams,
+    image_digests: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Gather the cached features of the indexed images, in index order.
 
@@ -256,6 +316,8 @@ def assemble_features(
         feature_shards: The cache after extraction (lazy loaders).
         painting_index: The index from ``data_processing``.
         params: The pipeline's parameters.
+        image_digests: The images' content digests: only features cached for an image's
+            current content are used. ``None``: by name only.
 
     Returns:
         ``painting_features`` (``image_ids``, ``features`` float32 ``(n, D)``,
@@ -272,9 +334,11 @@ def assemble_features(
     failed: dict[str, str] = {}
     for _, shard in _current_shards(feature_shards, fingerprint):
         for image_id, row in zip(shard["image_ids"], shard["features"], strict=True):
-            rows.setdefault(image_id, row)
+            if _matches(shard, image_id, image_digests):
+                rows.setdefault(image_id, row)
         for image_id, reason in shard["failures"]:
-            failed.setdefault(image_id, reason)
+            if _matches(shard, image_id, image_digests):
+                failed.setdefault(image_id, reason)
     ids: list[str] = []
     for image_id in painting_index["image_id"]:
         if image_id in rows:
@@ -442,8 +506,10 @@ def build_model_input(
         pca: Output of :func:`fit_pca`.
 
     Returns:
-        ``{"genres": [...], "fingerprint": str, "train": {"image_ids", "X", "Y"},
-        "val": {...}, "test": {...}}`` with ``X`` float32 ``(n, n_components)`` and ``Y``
+        ``{"genres": [...], "fingerprint": str, "pca_hash": str, "scaler_hash": str,
+        "train": {"image_ids", "X", "Y"}, "val": {...}, "test": {...}}`` (the hashes:
+        :func:`~art_genre.portable.transform_hash` of the PCA and scaler, which the
+        models record) with ``X`` float32 ``(n, n_components)`` and ``Y``
         float32 ``(n, n_genres)``.
     """
     reduced = reduce_features(painting_features["features"], feature_scaler, pca)
@@ -453,6 +519,8 @@ def build_model_input(
     model_input: dict[str, Any] = {
         "genres": [str(g) for g in genre_vocabulary.classes_],
         "fingerprint": painting_features["fingerprint"],
+        "pca_hash": transform_hash(pca),
+        "scaler_hash": transform_hash(feature_scaler),
     }
     for name in SPLITS:
         mask = (rows["split"] == name).to_numpy()

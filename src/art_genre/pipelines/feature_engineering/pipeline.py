@@ -6,6 +6,7 @@ from .nodes import (
     assemble_features,
     build_model_input,
     describe_backbone,
+    digest_images,
     fit_pca,
     plan_feature_shards,
 )
@@ -20,19 +21,31 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
+                digest_images,
+                inputs=["painting_digests", "painting_index"],
+                outputs="image_digests",
+                name="digest_images",
+            ),
+            Node(
                 plan_feature_shards,
                 inputs=[
                     "painting_images",
                     "painting_index",
                     "cached_feature_shards",
                     "params:feature_engineering",
+                    "image_digests",
                 ],
                 outputs="feature_shards",
                 name="extract_features",
             ),
             Node(
                 assemble_features,
-                inputs=["feature_shards", "painting_index", "params:feature_engineering"],
+                inputs=[
+                    "feature_shards",
+                    "painting_index",
+                    "params:feature_engineering",
+                    "image_digests",
+                ],
                 outputs=["painting_features", "feature_issues"],
                 name="assemble_features",
             ),

@@ -16,8 +16,10 @@ from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
 from art_genre.features import BackboneSettings, build_backbone, iter_feature_batches
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
+from art_genre.modelling.persistence import classifier_hash
 from art_genre.pipelines.data_processing.labels import hidden_or_leftover
 from art_genre.pipelines.feature_engineering.nodes import reduce_features
+from art_genre.portable import transform_hash
 from art_genre.quality import IssueLog
 
 from .params import PredictParams
@@ -25,6 +27,61 @@ from .params import PredictParams
 logger = logging.getLogger(__name__)
 
 SETTING_FIELDS = ("name", "weights", "pooling", "alpha", "input_size", "resample", "seed")
+PCA_FILE = "data/06_models/pca.npz"
+SCALER_FILE = "data/06_models/feature_scaler.npz"
+"""Where the catalog keeps the artefacts (named in the errors: nodes see no paths)."""
+
+
+def model_file(model: str) -> str:
+    """The catalog's file of a model (latest version), for error messages."""
+    return f"data/06_models/{model}.npz"
+
+
+def thresholds_file(model: str) -> str:
+    """The catalog's file of a model's bound thresholds, for error messages."""
+    return f"data/06_models/{model}_thresholds.json"
+
+
+def check_hash_chain(
+    model: str,
+    classifier: GenreClassifier,
+    feature_scaler: StandardScaler,
+    pca: PCA,
+    model_thresholds: dict[str, Any],
+) -> None:
+    """Refuse artefacts that were not made together: PCA, scaler, model, thresholds.
+
+    The model records the content hashes of the PCA and the scaler it was trained on;
+    the thresholds record the content hash of the model they were tuned for. A PCA or
+    scaler refitted since (another split, ``standardize``, another solver, even with
+    the same backbone), a retrained model with old thresholds, or a model file changed
+    by hand all break a link.
+
+    Raises:
+        IncompatibleArtefactsError: Naming both files and the command that fixes it.
+    """
+    retrain = f"kedro run --namespaces {model} && kedro run --pipelines reporting"
+    for label, file, transform, recorded in (
+        ("PCA", PCA_FILE, pca, classifier.pca_hash),
+        ("scaler", SCALER_FILE, feature_scaler, classifier.scaler_hash),
+    ):
+        actual = transform_hash(transform)
+        if recorded != actual:
+            raise IncompatibleArtefactsError(
+                f"{model_file(model)} was trained on the {label} with hash "
+                f"{recorded[:12] or '(none)'}, but {file} has hash {actual[:12]} (refitted "
+                f"since); retrain with `{retrain}`, or rerun the whole flow with "
+                f"`kedro run`."
+            )
+    actual_model = classifier_hash(classifier)
+    bound = str(model_thresholds.get("model_hash", ""))
+    if bound != actual_model:
+        raise IncompatibleArtefactsError(
+            f"{thresholds_file(model)} was tuned for the model with hash "
+            f"{bound[:12] or '(none)'}, but {model_file(model)} has hash "
+            f"{actual_model[:12]} (retrained since); rerun "
+            f"`kedro run --pipelines reporting`."
+        )
 
 
 def select_model(
@@ -32,22 +89,25 @@ def select_model(
     backbone_settings: dict[str, Any],
     pca_summary: dict[str, Any],
     genre_vocabulary: MultiLabelBinarizer,
-    thresholds: dict[str, dict[str, float]],
-    **models: GenreClassifier,
+    feature_scaler: StandardScaler,
+    pca: PCA,
+    **artefacts: Any,
 ) -> dict[str, Any]:
     """Pick the requested model and check that the saved artefacts fit together.
 
     Runs before any image is read: a PCA made from other backbone settings, a model trained
-    on another vocabulary or other features, or missing thresholds are one clear error.
+    on another vocabulary, other features or another PCA / scaler (see
+    :func:`check_hash_chain`), or thresholds tuned for another model are one clear error.
 
     Args:
         params: The predict parameters (``params.model`` names the model).
         backbone_settings: The settings feature_engineering saved.
         pca_summary: The PCA's summary (its ``fingerprint``).
         genre_vocabulary: The saved vocabulary.
-        thresholds: ``thresholds.json``: per model, the first seed's per-genre
-            thresholds tuned on validation (``{"genres": {genre: {"logit", ...}}}``).
-        **models: The trained models by name.
+        feature_scaler: The saved scaler.
+        pca: The saved PCA.
+        **artefacts: ``<model>_model`` (the trained models) and ``<model>_thresholds``
+            (each model's tuned thresholds with its hash), by name.
 
     Returns:
         ``{"model", "classifier", "backbone", "thresholds"}`` for the next nodes.
@@ -55,7 +115,7 @@ def select_model(
     Raises:
         IncompatibleArtefactsError: Naming what does not fit and what to rerun.
     """
-    classifier = models[f"{params.model}_model"]
+    classifier: GenreClassifier = artefacts[f"{params.model}_model"]
     fingerprint = backbone_settings["fingerprint"]
     if pca_summary.get("fingerprint") != fingerprint:
         raise IncompatibleArtefactsError(
@@ -65,17 +125,9 @@ def select_model(
         )
     genres = [str(g) for g in genre_vocabulary.classes_]
     classifier.check_compatible(genres, fingerprint)
-    if params.model not in thresholds:
-        raise IncompatibleArtefactsError(
-            f"No tuned thresholds for model {params.model!r}; rerun the reporting pipeline."
-        )
-    model_thresholds = thresholds[params.model].get("genres", {})
-    missing = [g for g in genres if g not in model_thresholds]
-    if missing:
-        raise IncompatibleArtefactsError(
-            f"thresholds.json has no threshold of {missing} for model {params.model!r}; "
-            "rerun the reporting pipeline."
-        )
+    bound = artefacts[f"{params.model}_thresholds"]
+    check_hash_chain(params.model, classifier, feature_scaler, pca, bound)
+    model_thresholds = bound["thresholds"]
     return {
         "model": params.model,
         "classifier": classifier,

@@ -1,0 +1,421 @@
+"""Project hooks: the run manifest and the MLflow run history (registered in settings.py).
+
+* :class:`RunManifestHook` writes ``data/08_reporting/run_manifest.json`` (the catalog's
+  ``run_manifest``) after every successful ``kedro run``: git commit and dirty flag, Kedro
+  env, pipelines and runtime parameters, package versions, and the fingerprints of the
+  data (the painting index), the features, the PCA and scaler and each model.
+* :class:`MlflowTrackingHook` makes every ``kedro run`` one MLflow run through kedro-mlflow
+  (``conf/<env>/mlflow.yml``): kedro-mlflow starts the run and logs the parameters; this
+  hook adds the metrics (every numeric leaf of ``metrics.json``, flattened), the
+  artefacts the run wrote (report, plots, metrics, per-genre metrics, thresholds,
+  manifest) and the manifest's facts as tags, then lets kedro-mlflow end the run. With
+  ``tracking.disable_tracking.pipelines: [__all__]`` (``conf/test``) it does nothing and
+  does not even import MLflow.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import platform
+import re
+import subprocess
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from kedro.framework.hooks import hook_impl
+from kedro.io.core import get_filepath_str
+
+logger = logging.getLogger(__name__)
+
+PACKAGES = (
+    "art_genre", "kedro", "kedro-datasets", "kedro-mlflow", "mlflow", "numpy", "pandas",
+    "scikit-learn", "tensorflow", "tensorflow-cpu", "keras", "pillow", "pydantic",
+)
+"""Distributions whose versions the manifest records (those installed)."""
+
+MANIFEST = "run_manifest"
+"""The catalog entry of the manifest."""
+
+ARTEFACTS = (
+    "report_html", "report_md", "metrics", "per_genre_metrics", "thresholds", "timings",
+    "data_quality_report", "feature_issues", "pca_summary", "split_summary",
+)
+"""Catalog entries logged to MLflow as artefacts when the run wrote them (plus plots)."""
+
+DISABLE_ALL = "__all__"
+"""In ``tracking.disable_tracking.pipelines`` of mlflow.yml: no MLflow at all."""
+
+
+# ------------------------------------------------------------------ the manifest
+
+
+def git_state(path: Path) -> dict[str, Any]:
+    """``{"commit", "dirty"}`` of the git checkout at ``path`` (``None`` outside one)."""
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(  # noqa: S603 - fixed git arguments
+                ["git", *args], cwd=path, capture_output=True, text=True, timeout=20,
+                check=True,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return {"commit": None, "dirty": None}
+    status = git("status", "--porcelain")
+    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of :data:`PACKAGES` (absent ones left out)."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _file_path(dataset: Any) -> str | None:
+    """The local or remote path a file dataset loads from, or ``None``."""
+    try:
+        return get_filepath_str(dataset._get_load_path(), dataset._protocol)
+    except Exception:  # noqa: BLE001 - not a file dataset, or no version yet
+        return None
+
+
+def _file_sha256(dataset: Any) -> str | None:
+    import hashlib
+
+    path = _file_path(dataset)
+    if path is None or not dataset._fs.exists(path):
+        return None
+    digest = hashlib.sha256()
+    with dataset._fs.open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _recorded(catalog: Any, name: str) -> str | None:
+    """The content hash an art_genre artefact records, or ``None``."""
+    dataset = catalog.get(name)
+    fingerprint = getattr(dataset, "fingerprint", None)
+    if fingerprint is None:
+        return None
+    try:
+        return fingerprint()
+    except Exception as error:  # noqa: BLE001 - a broken file is reported, not fatal here
+        logger.warning("No fingerprint for %s: %s", name, error)
+        return None
+
+
+def artefact_fingerprints(catalog: Any) -> dict[str, Any]:
+    """Fingerprints of what the run used and made, read from the catalog's files.
+
+    ``data``: SHA-256 of the painting index file; ``backbone``: the backbone settings'
+    fingerprint; ``features``: the recorded hash of the assembled features; ``pca`` /
+    ``feature_scaler``: their content hashes; ``models``: each model's content hash;
+    ``thresholds``: the model hash each model's thresholds were bound to.
+    """
+    from art_genre.modelling import MODEL_NAMES
+
+    backbone = None
+    try:
+        if catalog.exists("backbone_settings"):
+            backbone = catalog.load("backbone_settings").get("fingerprint")
+    except Exception:  # noqa: BLE001
+        backbone = None
+    thresholds = {}
+    for model in MODEL_NAMES:
+        try:
+            if catalog.exists(f"{model}.thresholds"):
+                thresholds[model] = catalog.load(f"{model}.thresholds").get("model_hash")
+        except Exception:  # noqa: BLE001
+            thresholds[model] = None
+    return {
+        "data": _file_sha256(catalog.get("painting_index")),
+        "backbone": backbone,
+        "features": _recorded(catalog, "painting_features"),
+        "pca": _recorded(catalog, "pca"),
+        "feature_scaler": _recorded(catalog, "feature_scaler"),
+        "models": {m: _recorded(catalog, f"{m}.model") for m in MODEL_NAMES},
+        "thresholds": thresholds,
+    }
+
+
+def build_manifest(
+    run_params: dict[str, Any], catalog: Any, project_path: Path
+) -> dict[str, Any]:
+    """The run manifest: what ran, where, with what, and the fingerprints it left."""
+    return {
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "session_id": run_params.get("run_id") or run_params.get("session_id"),
+        "git": git_state(project_path),
+        "env": run_params.get("env"),
+        "pipelines": list(run_params.get("pipeline_names") or ["__default__"]),
+        "namespaces": run_params.get("namespaces"),
+        "runtime_params": run_params.get("runtime_params") or {},
+        "load_versions": run_params.get("load_versions") or {},
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": package_versions(),
+        "fingerprints": artefact_fingerprints(catalog),
+    }
+
+
+class RunManifestHook:
+    """Writes the run manifest (catalog entry ``run_manifest``) after each run."""
+
+    def __init__(self) -> None:
+        self.manifest: dict[str, Any] | None = None
+
+    @hook_impl(tryfirst=True)  # before the MLflow hook, which logs the manifest
+    def after_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Any, catalog: Any
+    ) -> None:
+        """Build the manifest and save it through the catalog."""
+        project_path = Path(run_params.get("project_path") or ".")
+        self.manifest = build_manifest(run_params, catalog, project_path)
+        if MANIFEST in catalog.keys() or catalog.get(MANIFEST) is not None:
+            catalog.save(MANIFEST, self.manifest)
+
+
+# ------------------------------------------------------------------ MLflow
+
+
+def flatten_numbers(tree: Any, prefix: str = "", sep: str = ".") -> dict[str, float]:
+    """Every finite numeric leaf of a JSON tree, keyed by its path (booleans left out).
+
+    Generic on purpose: whatever layout ``metrics.json`` has, its numbers become MLflow
+    metrics (``snn.test.tuned.macro_f1`` ...). Characters MLflow refuses in a name become
+    ``_``.
+    """
+    out: dict[str, float] = {}
+    if isinstance(tree, dict):
+        items = tree.items()
+    elif isinstance(tree, list):
+        items = enumerate(tree)
+    else:
+        if isinstance(tree, int | float) and not isinstance(tree, bool) and math.isfinite(tree):
+            out[re.sub(r"[^\w\-. /]", "_", prefix)] = float(tree)
+        return out
+    for key, value in items:
+        out.update(flatten_numbers(value, f"{prefix}{sep}{key}" if prefix else str(key), sep))
+    return out
+
+
+def _flat_strings(tree: Any, prefix: str) -> dict[str, str]:
+    if isinstance(tree, dict):
+        out: dict[str, str] = {}
+        for key, value in tree.items():
+            out.update(_flat_strings(value, f"{prefix}.{key}"))
+        return out
+    return {prefix: json.dumps(tree) if not isinstance(tree, str) else tree}
+
+
+def manifest_tags(manifest: dict[str, Any]) -> dict[str, str]:
+    """The MLflow tags of a run: commit, dirty, env, runtime params, fingerprints, versions."""
+    fingerprints = manifest.get("fingerprints", {})
+    tags = {
+        "git.commit": str(manifest["git"]["commit"]),
+        "git.dirty": str(manifest["git"]["dirty"]),
+        "kedro.env": str(manifest.get("env")),
+        "kedro.pipelines": ",".join(manifest.get("pipelines") or []),
+        "runtime_params": json.dumps(manifest.get("runtime_params") or {}, sort_keys=True),
+        "fingerprint.data": str(fingerprints.get("data")),
+        "fingerprint.features": str(fingerprints.get("features")),
+        "fingerprint.backbone": str(fingerprints.get("backbone")),
+        "fingerprint.pca": str(fingerprints.get("pca")),
+        "fingerprint.feature_scaler": str(fingerprints.get("feature_scaler")),
+        "python": str(manifest.get("python")),
+    }
+    for model, value in (fingerprints.get("models") or {}).items():
+        tags[f"fingerprint.model.{model}"] = str(value)
+    for name, version in (manifest.get("packages") or {}).items():
+        tags[f"package.{name}"] = version
+    return tags
+
+
+class MlflowTrackingHook:
+    """kedro-mlflow's hook, switched off entirely by ``disable_tracking: [__all__]``.
+
+    kedro-mlflow's plugin hook is not auto-registered (``DISABLE_HOOKS_FOR_PLUGINS``):
+    this class creates it only when tracking is on, so an environment without tracking
+    (the tests) never imports MLflow or opens its database. It forwards every hook to
+    it and, after a run, logs the metrics, artefacts and tags before the run is ended.
+    """
+
+    def __init__(self, manifest_hook: RunManifestHook | None = None) -> None:
+        self._manifest_hook = manifest_hook
+        self._inner: Any = None
+
+    @staticmethod
+    def _tracking_config(context: Any) -> dict[str, Any]:
+        loader = context.config_loader
+        if "mlflow" not in loader.config_patterns:
+            loader.config_patterns.update({"mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"]})
+        try:
+            return loader["mlflow"] or {}
+        except Exception:  # noqa: BLE001 - MissingConfigException: kedro-mlflow defaults
+            return {}
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        """Start kedro-mlflow (tracking URI, experiment) unless tracking is off."""
+        config = self._tracking_config(context)
+        disabled = (
+            config.get("tracking", {}).get("disable_tracking", {}).get("pipelines") or []
+        )
+        if DISABLE_ALL in disabled:
+            self._inner = None
+            return
+        try:
+            from kedro_mlflow.framework.hooks import MlflowHook
+        except ImportError:
+            logger.warning(
+                "kedro-mlflow is not installed, so this run is not tracked in MLflow; "
+                "install the project as the README says (pip install -e .)."
+            )
+            self._inner = None
+            return
+        self._inner = MlflowHook()
+        self._inner.after_context_created(context=context)
+
+    @hook_impl
+    def after_catalog_created(
+        self,
+        catalog: Any,
+        conf_catalog: dict[str, Any],
+        conf_creds: dict[str, Any],
+        parameters: dict[str, Any],
+        save_version: str,
+        load_versions: dict[str, str],
+    ) -> None:
+        """Forwarded to kedro-mlflow."""
+        if self._inner is not None:
+            self._inner.after_catalog_created(
+                catalog=catalog, conf_catalog=conf_catalog, conf_creds=conf_creds,
+                parameters=parameters, save_version=save_version,
+                load_versions=load_versions,
+            )
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        """Forwarded to kedro-mlflow (starts the MLflow run)."""
+        if self._inner is not None:
+            self._inner.before_pipeline_run(run_params=run_params, pipeline=pipeline,
+                                            catalog=catalog)
+
+    @hook_impl
+    def before_node_run(self, node: Any, catalog: Any, inputs: dict[str, Any], is_async: bool) -> None:
+        """Forwarded to kedro-mlflow (logs the node's parameters)."""
+        if self._inner is not None:
+            # Typed (pydantic) parameters as plain dicts, so that kedro-mlflow flattens
+            # them into one MLflow parameter per leaf.
+            plain = {
+                k: v.model_dump(mode="json") if hasattr(v, "model_dump") else v
+                for k, v in inputs.items()
+            }
+            self._inner.before_node_run(node=node, catalog=catalog, inputs=plain,
+                                        is_async=is_async)
+
+    @hook_impl
+    def after_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        """Log metrics, artefacts and tags, then let kedro-mlflow end the run."""
+        if self._inner is None:
+            return
+        if getattr(self._inner, "_is_mlflow_enabled", False):
+            try:
+                self._log_run(run_params, pipeline, catalog)
+            except Exception as error:  # noqa: BLE001 - never lose the run for its log
+                logger.warning("MLflow: could not log the run's results: %s", error)
+        self._inner.after_pipeline_run(run_params=run_params, pipeline=pipeline,
+                                       catalog=catalog)
+
+    @hook_impl
+    def on_pipeline_error(
+        self, error: Exception, run_params: dict[str, Any], pipeline: Any, catalog: Any
+    ) -> None:
+        """Forwarded to kedro-mlflow (ends the MLflow run as failed)."""
+        if self._inner is not None:
+            self._inner.on_pipeline_error(error=error, run_params=run_params,
+                                          pipeline=pipeline, catalog=catalog)
+
+    def _log_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        import mlflow
+
+        written = set(pipeline.all_outputs())
+        manifest = self._manifest_hook.manifest if self._manifest_hook else None
+        if manifest is None:
+            manifest = build_manifest(run_params, catalog,
+                                      Path(run_params.get("project_path") or "."))
+        mlflow.set_tags(manifest_tags(manifest))
+        if "metrics" in written and catalog.exists("metrics"):
+            metrics = flatten_numbers(catalog.load("metrics"))
+            if metrics:
+                mlflow.log_metrics(metrics)
+        names = [n for n in ARTEFACTS if n in written]
+        names += sorted(n for n in written if n.startswith("plot_"))
+        names += sorted(n for n in written if n.endswith(".thresholds"))
+        names.append(MANIFEST)
+        for name in names:
+            path = _file_path(catalog.get(name)) if catalog.get(name) is not None else None
+            if path and Path(path).is_file():
+                folder = "plots" if name.startswith("plot_") else (
+                    "thresholds" if name.endswith(".thresholds") else None
+                )
+                mlflow.log_artifact(path, artifact_path=folder)
+
+
+# ------------------------------------------------------------------ clear errors
+
+
+def artefact_error(error: BaseException | None) -> BaseException | None:
+    """The art_genre artefact error in an exception chain, if there is one."""
+    from art_genre.modelling.classifier import IncompatibleArtefactsError
+    from art_genre.portable import ArtefactFormatError
+
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, ArtefactFormatError | IncompatibleArtefactsError):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
+class ClearArtefactErrorsHook:
+    """A missing, old, corrupt or mismatched artefact ends ``kedro run`` with one line.
+
+    Such an error says everything (the file and the command that fixes it); the page of
+    Kedro's traceback around it only hides it. This hook installs an exception hook that
+    prints the message alone (and exits 1); every other error keeps its traceback.
+    """
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        """Install the exception hook (once; it defers to the one it replaces)."""
+        import sys
+
+        current = sys.excepthook
+        if getattr(current, "_art_genre", False):
+            return
+
+        def excepthook(kind: type, error: BaseException, traceback: Any) -> None:
+            found = artefact_error(error)
+            if found is None:
+                current(kind, error, traceback)
+                return
+            print(f"Error: {found}", file=sys.stderr)  # noqa: T201 - the CLI's last word
+
+        excepthook._art_genre = True  # type: ignore[attr-defined]
+        sys.excepthook = excepthook

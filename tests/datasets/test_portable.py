@@ -1,0 +1,279 @@
+"""Pickle-free artefacts: round trips, content hashes, clear errors, file modes."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import stat
+
+import numpy as np
+import pytest
+from kedro.io.core import Version
+from sklearn.decomposition import PCA, IncrementalPCA
+from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
+
+from art_genre.datasets import (
+    ArrayBundleDataset,
+    AtomicCSVDataset,
+    AtomicJSONDataset,
+    GenreClassifierDataset,
+    GenreVocabularyDataset,
+    TransformDataset,
+)
+from art_genre.modelling.nodes import train_model
+from art_genre.modelling.params import ModelParams
+from art_genre.modelling.persistence import classifier_hash
+from art_genre.portable import ArtefactFormatError, data_hash, to_parts, transform_hash
+
+GENRES = ["Baroque", "Cubism", "Impressionism"]
+RERUN = "kedro run --namespaces snn"
+
+
+@pytest.fixture
+def no_pickle(monkeypatch):
+    """Make every pickle load fail: what passes loaded no pickle."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a pickle was loaded")
+
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "loads", refuse)
+
+
+@pytest.fixture(scope="module")
+def model_input():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(scale=3, size=(3, 6))
+
+    def split(n):
+        labels = rng.integers(0, 3, n)
+        X = (centres[labels] + rng.normal(size=(n, 6))).astype(np.float32)
+        return {"image_ids": [f"img{i}" for i in range(n)], "X": X,
+                "Y": np.eye(3, dtype=np.float32)[labels]}
+
+    return {"genres": GENRES, "fingerprint": "abc", "pca_hash": "p" * 64,
+            "scaler_hash": "s" * 64, "train": split(40), "val": split(10), "test": split(10)}
+
+
+MODELS = {
+    "mlp": {"optimizer": {"name": "adam", "learning_rate": 0.01}},
+    "gradient": {"boosting": {"variant": "gradient", "n_stages": 2}},
+    "study": {"boosting": {"variant": "study", "n_stages": 2}},
+}
+
+
+def _train(model_input, kind):
+    params = ModelParams.model_validate(
+        {"hidden_sizes": [8], "epochs": 3, "batch_size": 8, "init": "he", **MODELS[kind]}
+    )
+    return train_model(model_input, params, "snn")[0]
+
+
+@pytest.mark.parametrize("kind", list(MODELS))
+def test_every_model_kind_round_trips_without_pickle(tmp_path, model_input, kind, no_pickle):
+    model = _train(model_input, kind)
+    dataset = GenreClassifierDataset(filepath=str(tmp_path / "snn.npz"), rerun=RERUN,
+                                     version=Version(None, None))
+    dataset.save(model)
+    clone = GenreClassifierDataset(filepath=str(tmp_path / "snn.npz"), rerun=RERUN,
+                                   version=Version(None, None)).load()
+    X = model_input["test"]["X"]
+    np.testing.assert_array_equal(clone.predict_proba(X), model.predict_proba(X))
+    assert clone.genres == GENRES and clone.pca_hash == "p" * 64
+    assert classifier_hash(clone) == classifier_hash(model)
+    (version,) = (tmp_path / "snn.npz").iterdir()
+    meta = json.loads((version / "snn.json").read_text())
+    assert meta["sha256"] == classifier_hash(model)
+    assert meta["estimator"]["kind"] == ("mlp" if kind == "mlp" else "boosted")
+    assert meta["genres"] == GENRES and meta["params"]["hidden_sizes"] == [8]
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [PCA(n_components=3, random_state=0), IncrementalPCA(n_components=3, batch_size=10),
+     StandardScaler(), StandardScaler(with_mean=False, with_std=False)],
+    ids=["pca", "incremental", "scaler", "identity"],
+)
+def test_transforms_round_trip_with_the_same_hash(tmp_path, transform, no_pickle):
+    X = np.random.default_rng(1).normal(size=(30, 5)).astype(np.float32)
+    transform.fit(X)
+    dataset = TransformDataset(filepath=str(tmp_path / "t.npz"))
+    dataset.save(transform)
+    clone = dataset.load()
+    assert type(clone) is type(transform)
+    # Equal up to BLAS summation order (a saved array is contiguous, a fitted one may be a view).
+    np.testing.assert_allclose(clone.transform(X), transform.transform(X), rtol=0, atol=1e-12)
+    assert transform_hash(clone) == transform_hash(transform) == dataset.fingerprint()
+    assert json.loads((tmp_path / "t.json").read_text())["class"] == type(transform).__name__
+
+
+def test_a_refitted_pca_has_another_hash():
+    X = np.random.default_rng(1).normal(size=(30, 5))
+    a = PCA(n_components=3, svd_solver="full").fit(X)
+    b = PCA(n_components=3, svd_solver="randomized", random_state=0).fit(X)
+    c = PCA(n_components=3, svd_solver="full").fit(X[:20])
+    assert len({transform_hash(a), transform_hash(b), transform_hash(c)}) == 3
+
+
+def test_bundles_round_trip_nested_data_without_pickle(tmp_path, no_pickle):
+    data = {
+        "image_ids": ["a.jpg", "b/ü.jpg"],
+        "features": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "failures": [["c.jpg", "truncated"]],
+        "backbone": {"name": "mobilenet", "alpha": 0.25, "weights": None},
+        "ids": np.array(["x", "y"], dtype=object),
+        "test": {"Y": np.eye(2, dtype=np.float32), "n": np.int64(3)},
+    }
+    dataset = ArrayBundleDataset(filepath=str(tmp_path / "b.npz"))
+    dataset.save(data)
+    back = dataset.load()
+    np.testing.assert_array_equal(back["features"], data["features"])
+    assert back["features"].dtype == np.float32
+    assert back["image_ids"] == data["image_ids"] and back["failures"] == data["failures"]
+    assert back["backbone"] == data["backbone"] and back["test"]["n"] == 3
+    assert back["ids"].tolist() == ["x", "y"]
+    assert dataset.fingerprint() == data_hash(data)
+    assert "features" in json.loads(dataset.preview())
+
+
+def test_what_cannot_be_saved_without_pickle_is_refused():
+    with pytest.raises(TypeError, match="/x: an object array"):
+        to_parts({"x": np.array([1, "a"], dtype=object)})
+    with pytest.raises(TypeError, match="/m: MultiLabelBinarizer cannot be saved"):
+        to_parts({"m": MultiLabelBinarizer()})
+
+
+def test_the_genre_vocabulary_is_json(tmp_path, no_pickle):
+    dataset = GenreVocabularyDataset(filepath=str(tmp_path / "genres.json"))
+    dataset.save(MultiLabelBinarizer().fit([["Cubism"], ["Baroque", "Pop Art"]]))
+    assert json.loads((tmp_path / "genres.json").read_text()) == {
+        "genres": ["Baroque", "Cubism", "Pop Art"]
+    }
+    loaded = dataset.load()
+    assert list(loaded.classes_) == ["Baroque", "Cubism", "Pop Art"]
+    np.testing.assert_array_equal(loaded.transform([["Pop Art"]]), [[0, 0, 1]])
+
+
+# ------------------------------------------------------------------ bad files
+
+
+def _saved_model(tmp_path, model_input):
+    dataset = GenreClassifierDataset(filepath=str(tmp_path / "snn.npz"), rerun=RERUN,
+                                     version=Version(None, None))
+    dataset.save(_train(model_input, "mlp"))
+    (version,) = (tmp_path / "snn.npz").iterdir()
+    return dataset, version
+
+
+def _one_line_naming(error, *parts):
+    message = str(error.value)
+    assert "\n" not in message, message
+    for part in parts:
+        assert part in message, (part, message)
+
+
+def test_a_truncated_model_file_is_one_line_naming_it_and_the_retrain_command(
+    tmp_path, model_input
+):
+    dataset, version = _saved_model(tmp_path, model_input)
+    weights = version / "snn.npz"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    with pytest.raises(ArtefactFormatError) as error:
+        GenreClassifierDataset(filepath=str(tmp_path / "snn.npz"), rerun=RERUN,
+                               version=Version(None, None)).load()
+    _one_line_naming(error, str(weights), RERUN, "truncated")
+
+
+def test_a_corrupt_metadata_file_is_one_line(tmp_path, model_input):
+    _, version = _saved_model(tmp_path, model_input)
+    (version / "snn.json").write_text('{"format": "art_genre.mo')
+    with pytest.raises(ArtefactFormatError) as error:
+        GenreClassifierDataset(filepath=str(tmp_path / "snn.npz"), rerun=RERUN,
+                               version=Version(None, None)).load()
+    _one_line_naming(error, str(version / "snn.json"), RERUN)
+
+
+def test_a_tampered_model_is_refused(tmp_path, model_input):
+    _, version = _saved_model(tmp_path, model_input)
+    with np.load(version / "snn.npz", allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    arrays["estimator/params/0"] += 1.0  # another first-layer weight matrix
+    with open(version / "snn.npz", "wb") as file:
+        np.savez(file, **arrays)
+    with pytest.raises(ArtefactFormatError) as error:
+        GenreClassifierDataset(filepath=str(tmp_path / "snn.npz"), rerun=RERUN,
+                               version=Version(None, None)).load()
+    _one_line_naming(error, str(version / "snn.npz"), "recorded hash", RERUN)
+
+
+def test_a_pickle_renamed_to_npz_is_refused_without_being_loaded(tmp_path, no_pickle):
+    (tmp_path / "b.npz").write_bytes(pickle.dumps({"x": 1}))
+    with pytest.raises(ArtefactFormatError) as error:
+        ArrayBundleDataset(filepath=str(tmp_path / "b.npz"), rerun="kedro run").load()
+    _one_line_naming(error, "b.npz", "kedro run")
+
+
+@pytest.mark.parametrize(
+    ("dataset_class", "name", "versioned"),
+    [(TransformDataset, "pca", False), (ArrayBundleDataset, "model_input", False),
+     (GenreClassifierDataset, "snn", True)],
+)
+def test_older_pickled_artefacts_get_one_clear_message(tmp_path, dataset_class, name, versioned):
+    legacy = tmp_path / f"{name}.pkl"
+    if versioned:  # the older layout: <name>.pkl/<version>/<name>.pkl
+        (legacy / "2025-01-01T00.00.00.000Z").mkdir(parents=True)
+        (legacy / "2025-01-01T00.00.00.000Z" / f"{name}.pkl").write_bytes(pickle.dumps(1))
+    else:
+        legacy.write_bytes(pickle.dumps(1))
+    dataset = dataset_class(filepath=str(tmp_path / f"{name}.npz"), rerun="kedro run",
+                            version=Version(None, None) if versioned else None)
+    with pytest.raises(ArtefactFormatError) as error:
+        dataset.load()
+    _one_line_naming(error, str(legacy), "older version", "`kedro run`")
+
+
+def test_missing_bound_thresholds_name_the_command(tmp_path):
+    from art_genre.datasets import BoundThresholdsDataset
+
+    dataset = BoundThresholdsDataset(filepath=str(tmp_path / "snn_thresholds.json"),
+                                     version=Version(None, None))
+    with pytest.raises(ArtefactFormatError, match="kedro run --pipelines reporting"):
+        dataset.load()
+    dataset.save({"model_hash": "h", "thresholds": {"Baroque": 0.4}})
+    assert BoundThresholdsDataset(filepath=str(tmp_path / "snn_thresholds.json"),
+                                  version=Version(None, None)).load()["model_hash"] == "h"
+
+
+def test_a_missing_artefact_names_the_command(tmp_path):
+    with pytest.raises(ArtefactFormatError, match="does not exist yet; write it with `kedro run"):
+        TransformDataset(filepath=str(tmp_path / "pca.npz"),
+                         rerun="kedro run --pipelines feature_engineering").load()
+
+
+# ------------------------------------------------------------------ file modes
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test, then restore it."""
+    previous = os.umask(0o022)
+    yield os.umask
+    os.umask(previous)
+
+
+@pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_atomic_writes_follow_the_umask(tmp_path, model_input, umask, mask, mode):
+    umask(mask)
+    AtomicJSONDataset(filepath=str(tmp_path / "metrics.json")).save({"a": 1})
+    AtomicCSVDataset(filepath=str(tmp_path / "index.csv")).save(
+        __import__("pandas").DataFrame({"a": [1]})
+    )
+    ArrayBundleDataset(filepath=str(tmp_path / "b.npz")).save({"x": np.ones(2)})
+    TransformDataset(filepath=str(tmp_path / "pca.npz")).save(
+        PCA(n_components=1).fit(np.random.default_rng(0).normal(size=(5, 2)))
+    )
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(files) == 5
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == mode, path
