@@ -68,7 +68,7 @@ NFD_DURER = unicodedata.normalize("NFD", "Albrecht_Dürer")
 # file (relative to the data folder) -> (bytes maker, expected: "used" or a reason fragment)
 CASES = {
     "resized/Claude_Monet_1.jpg": (lambda: _jpeg(_rgb()), "used"),
-    "resized/Claude_Monet_2.jpg": (lambda: b"", "unreadable image"),
+    "resized/Claude_Monet_2.jpg": (lambda: b"", "unreadable image (empty file (0 bytes))"),
     "resized/Claude_Monet_3.jpg": (lambda: _jpeg(_rgb((200, 200)))[:400], "unreadable image"),
     "resized/Claude_Monet_4.jpg": (lambda: b"this is a text file", "unreadable image"),
     "resized/Claude_Monet_5.png": (lambda: _png(_rgb().convert("RGBA")), "used"),
@@ -167,6 +167,11 @@ def test_artists_csv_defects_are_listed_and_its_format_tolerated(corpus_run):
     assert genres["Gustav Klimt"] == "Symbolism|Art Nouveau"  # spaces, CRLF, BOM
     assert genres["Claude Monet"] == "Impressionism"  # the first row wins
     assert genres["Albrecht Dürer"] == "Northern Renaissance"  # NFD file, NFC row
+
+
+def test_no_message_shows_an_object_address(corpus_run):
+    reasons = " ".join(corpus_run["report"]["reason"].astype(str))
+    assert " object at 0x" not in reasons
 
 
 def test_nothing_is_lost_silently(corpus_run):

@@ -8,6 +8,7 @@ the file), as chosen by the ``on_bad_input`` parameter. Nothing is dropped silen
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,8 +31,27 @@ def describe_error(error: BaseException) -> str:
     """
     while error.__cause__ is not None:
         error = error.__cause__
-    message = " ".join(str(error).split()) or "no message"
+    message = _OBJECT_REPR.sub("the file", " ".join(str(error).split())) or "no message"
     return f"{type(error).__name__}: {message}"
+
+
+_OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
+"""A Python object's default repr (``<fsspec...LocalFileOpener object at 0x7f...>``):
+an address that means nothing to the reader, kept out of every message."""
+
+
+def empty_file_reason(loader: object) -> str | None:
+    """``"empty file (0 bytes)"`` when a partition's file is empty, else ``None``.
+
+    Pillow says "cannot identify image file" for an empty file as for any non-image; the
+    size tells the two apart. ``loader`` is a partitioned dataset's lazy ``load``.
+    """
+    dataset = getattr(loader, "__self__", None)
+    try:
+        size = dataset._fs.size(dataset._get_load_path())  # noqa: SLF001 - kedro-datasets' own
+    except Exception:  # noqa: BLE001 - no size to tell: the caller keeps Pillow's words
+        return None
+    return "empty file (0 bytes)" if size == 0 else None
 
 
 @dataclass

@@ -23,7 +23,12 @@ from PIL import Image
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from art_genre.quality import QUALITY_COLUMNS, IssueLog, describe_error
+from art_genre.quality import (
+    QUALITY_COLUMNS,
+    IssueLog,
+    describe_error,
+    empty_file_reason,
+)
 
 from .labels import (
     artist_from_file_name,
@@ -314,7 +319,8 @@ def verify_images(
             sizes.append(_open_image(painting_images[image_id]))
             keep.append(True)
         except Exception as error:  # noqa: BLE001 - every failure is listed, none hidden
-            issues.add(image_id, f"unreadable image ({describe_error(error)})")
+            reason = empty_file_reason(painting_images[image_id]) or describe_error(error)
+            issues.add(image_id, f"unreadable image ({reason})")
             keep.append(False)
     verified = labelled_images.loc[keep].reset_index(drop=True)
     verified[["width", "height", "mode"]] = pd.DataFrame(
