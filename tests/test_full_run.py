@@ -61,7 +61,7 @@ def test_a_pipeline_runs_alone_after_one_full_run(full_run, monkeypatch, name):
     rewritten = {p.name for p in after if before.get(p) != after[p]}
     assert rewritten, f"`kedro run --pipelines {name}` wrote nothing"
     if name in ("snn", "adam"):
-        assert f"{name}_predictions.pkl" in rewritten and f"{name}.json" in rewritten
+        assert f"{name}_predictions.npz" in rewritten and f"{name}.json" in rewritten
 
 
 def test_the_models_learn_the_sample_styles(full_run):
