@@ -44,8 +44,14 @@ def pool(feature_map: np.ndarray, pooling: str) -> np.ndarray:
 
 def mlp(n_inputs: int, seed: int) -> MLP:
     """A float64 network with non-zero biases."""
-    net = MLP(n_inputs, [10, 7], len(GENRES), init="he", dtype="float64",
-              rng=np.random.default_rng(seed))
+    net = MLP(
+        n_inputs,
+        [10, 7],
+        len(GENRES),
+        init="he",
+        dtype="float64",
+        rng=np.random.default_rng(seed),
+    )
     rng = np.random.default_rng(seed + 1)
     for k in range(1, len(net.params), 2):
         net.params[k] = rng.normal(0, 0.3, net.params[k].shape)
@@ -55,12 +61,16 @@ def mlp(n_inputs: int, seed: int) -> MLP:
 def head(features: np.ndarray, kind: str = "mlp", seed: int = 0, whiten: bool = False):
     """A fitted scaler (standardising), PCA (5 components) and classifier on ``features``."""
     scaler = StandardScaler().fit(features)
-    pca = PCA(n_components=5, whiten=whiten, random_state=0).fit(scaler.transform(features))
+    pca = PCA(n_components=5, whiten=whiten, random_state=0).fit(
+        scaler.transform(features)
+    )
     if kind == "mlp":
         estimator = mlp(5, seed)
     else:
         estimator = BoostedEnsemble(variant=kind, shrinkage=0.6)
         estimator.models = [mlp(5, seed + s) for s in (0, 10)]
-        estimator.prior_logits = np.array([-0.5, 0.1, 0.4]) if kind == "gradient" else np.zeros(3)
+        estimator.prior_logits = (
+            np.array([-0.5, 0.1, 0.4]) if kind == "gradient" else np.zeros(3)
+        )
     classifier = GenreClassifier(kind, estimator, GENRES, "tiny", 5)
     return scaler, pca, classifier

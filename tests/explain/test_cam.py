@@ -46,7 +46,9 @@ def _tf_logit(A, pooling, scaler, pca, classifier, genre):
     if classifier.name == "mlp":
         logits = _tf_mlp(est, z)
     elif est.variant == "gradient":
-        logits = est.prior_logits + sum(est.shrinkage * _tf_mlp(m, z) for m in est.models)
+        logits = est.prior_logits + sum(
+            est.shrinkage * _tf_mlp(m, z) for m in est.models
+        )
     else:
         p = sum(tf.sigmoid(_tf_mlp(m, z)) for m in est.models) / len(est.models)
         logits = tf.math.log(p) - tf.math.log1p(-p)
@@ -73,26 +75,37 @@ def test_the_map_equals_grad_cam_by_tensorflow_autodiff(feature_map, pooling, ki
     for genre in range(3):
         tf_grad, _ = _tf_grad(A, pooling, scaler, pca, classifier, genre)
         ours = feature_map_gradient(
-            A, pooled_feature_gradient(pool(A, pooling), scaler, pca, classifier, genre), pooling
+            A,
+            pooled_feature_gradient(pool(A, pooling), scaler, pca, classifier, genre),
+            pooling,
         )
         scale = np.abs(tf_grad).max()
         np.testing.assert_allclose(ours, tf_grad, rtol=1e-4, atol=1e-6 * scale)
-        cam = class_activation_maps(A, pooled_feature_gradient(
-            pool(A, pooling), scaler, pca, classifier, genre), pooling)
+        cam = class_activation_maps(
+            A,
+            pooled_feature_gradient(pool(A, pooling), scaler, pca, classifier, genre),
+            pooling,
+        )
         if pooling == "avg":  # Grad-CAM: channel weights = spatial mean of the gradient
             weights = tf_grad.mean(axis=(1, 2), keepdims=True)
             reference = np.maximum((weights * A).sum(axis=-1), 0)
         else:  # the gradient is per location: gradient x activation
             reference = np.maximum((tf_grad * A).sum(axis=-1), 0)
-        np.testing.assert_allclose(cam, reference, rtol=1e-4, atol=1e-6 * reference.max())
+        np.testing.assert_allclose(
+            cam, reference, rtol=1e-4, atol=1e-6 * reference.max()
+        )
         assert cam.max() > 0
 
 
-def test_with_avg_pooling_the_unrectified_map_sums_to_gradient_dot_features(feature_map):
+def test_with_avg_pooling_the_unrectified_map_sums_to_gradient_dot_features(
+    feature_map,
+):
     features = pool(feature_map, "avg")
     scaler, pca, classifier = head(features)
     g = pooled_feature_gradient(features, scaler, pca, classifier, 1)
-    full = (feature_map_gradient(feature_map, g, "avg") * feature_map).sum(axis=(1, 2, 3))
+    full = (feature_map_gradient(feature_map, g, "avg") * feature_map).sum(
+        axis=(1, 2, 3)
+    )
     np.testing.assert_allclose(full, (g * features).sum(axis=1), rtol=1e-10)
 
 
@@ -105,9 +118,16 @@ def test_explain_features_gives_the_top_genres_in_predict_order(feature_map):
     proba = classifier.predict_proba(pca.transform(scaler.transform(features)))
     assert explanation.maps.shape == (12, 2, 8, 8)
     assert (explanation.probabilities[:, 0] >= explanation.probabilities[:, 1]).all()
-    np.testing.assert_allclose(explanation.probabilities[:, 0], proba.max(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(
+        explanation.probabilities[:, 0], proba.max(axis=1), rtol=1e-6
+    )
     chosen = explain_features(
-        features, feature_map, scaler, pca, classifier, "avg",
+        features,
+        feature_map,
+        scaler,
+        pca,
+        classifier,
+        "avg",
         genre_indices=explanation.genre_indices[:, ::-1],
     )
     np.testing.assert_array_equal(chosen.maps, explanation.maps[:, ::-1])
@@ -115,7 +135,9 @@ def test_explain_features_gives_the_top_genres_in_predict_order(feature_map):
         explain_features(features, feature_map, scaler, pca, classifier, "avg")
 
 
-@pytest.mark.parametrize("bad", [("avg", (12, 5)), ("flatten", (12, 6)), ("min", (12, 6))])
+@pytest.mark.parametrize(
+    "bad", [("avg", (12, 5)), ("flatten", (12, 6)), ("min", (12, 6))]
+)
 def test_a_gradient_that_does_not_fit_the_pooling_is_refused(feature_map, bad):
     pooling, shape = bad
     with pytest.raises(ValueError, match="pooling|feature_gradient"):
@@ -131,7 +153,9 @@ def test_randomising_the_head_changes_the_map(feature_map):
     for genre in range(3):
         maps = [
             class_activation_maps(
-                feature_map, pooled_feature_gradient(features, scaler, pca, c, genre), "avg"
+                feature_map,
+                pooled_feature_gradient(features, scaler, pca, c, genre),
+                "avg",
             )
             for c in (trained, randomised)
         ]

@@ -114,7 +114,9 @@ def feature_map_gradient(
         raise ValueError(f"feature_map must have shape (n, H, W, K), got {A.shape}.")
     n, H, W, K = A.shape
     if pooling not in POOLING_MODES:
-        raise ValueError(f"pooling must be one of {', '.join(POOLING_MODES)}; got {pooling!r}.")
+        raise ValueError(
+            f"pooling must be one of {', '.join(POOLING_MODES)}; got {pooling!r}."
+        )
     width = H * W * K if pooling == "flatten" else K
     if g.shape != (n, width):
         raise ValueError(
@@ -209,7 +211,9 @@ def explain_features(
     n, H, W = len(proba), *np.asarray(feature_map).shape[1:3]
     maps = np.empty((n, genre_indices.shape[1], H, W), dtype=np.float32)
     for j in range(genre_indices.shape[1]):
-        gradient = pooled_feature_gradient(features, scaler, pca, classifier, genre_indices[:, j])
+        gradient = pooled_feature_gradient(
+            features, scaler, pca, classifier, genre_indices[:, j]
+        )
         maps[:, j] = class_activation_maps(feature_map, gradient, pooling)
     probabilities = np.take_along_axis(proba, genre_indices, axis=1)
     return Explanation(genre_indices, probabilities, maps)
@@ -284,9 +288,14 @@ class Explainer:
         """
         settings = self.settings
         pixels = np.stack(
-            [to_model_input(img, settings.image_size, settings.resample) for img in images]
+            [
+                to_model_input(img, settings.image_size, settings.resample)
+                for img in images
+            ]
         )
-        features, feature_map = self.model.predict_on_batch(preprocess(settings, pixels))
+        features, feature_map = self.model.predict_on_batch(
+            preprocess(settings, pixels)
+        )
         features = np.asarray(features, dtype=np.float32).reshape(len(images), -1)
         return explain_features(
             features,

@@ -13,7 +13,14 @@ import pandas as pd
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
-from art_genre.features import BackboneSettings, build_backbone, iter_feature_batches
+from art_genre.explain.cam import Explanation, explain_features
+from art_genre.explain.overlay import render_overlay
+from art_genre.features import (
+    BackboneSettings,
+    build_backbone,
+    build_explaining_backbone,
+    iter_feature_batches,
+)
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
 from art_genre.pipelines.data_processing.labels import hidden_or_leftover
 from art_genre.pipelines.feature_engineering.nodes import reduce_features
@@ -80,18 +87,29 @@ def select_model(
 def extract_new_features(
     predict_images: dict[str, Callable[[], Any]],
     selection: dict[str, Any],
+    feature_scaler: StandardScaler,
+    pca: PCA,
     params: PredictParams,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Backbone features of every image of the folder, with the training backbone.
 
+    With ``predict.explain`` the same backbone pass also gives each batch's last feature
+    maps, turned at once into the class activation maps of each painting's
+    ``explain_top_k`` most probable genres (:func:`~art_genre.explain.explain_features`);
+    the feature maps themselves are dropped batch by batch.
+
     Args:
         predict_images: The folder of new paintings (any layout): path → lazy loader.
-        selection: Output of :func:`select_model` (backbone settings, batch size).
+        selection: Output of :func:`select_model` (backbone settings, batch size, model).
+        feature_scaler: The scaler saved by training (for the maps only).
+        pca: The PCA saved by training (for the maps only).
         params: The predict parameters.
 
     Returns:
-        ``{"image_ids", "features"}`` and the files that could not be used (``stage``,
-        ``file``, ``reason``).
+        ``{"image_ids", "features"}`` (plus ``"explanation"``, an
+        :class:`~art_genre.explain.Explanation` row-aligned with ``image_ids``, with
+        ``explain``) and the files that could not be used (``stage``, ``file``,
+        ``reason``).
     """
     issues = IssueLog("predict", params.on_bad_input)
     suffixes = {"." + s.lower().lstrip(".") for s in params.image_suffixes}
@@ -106,8 +124,9 @@ def extract_new_features(
     settings = BackboneSettings(**selection["backbone"])
     ids: list[str] = []
     parts: list[np.ndarray] = []
+    explained: list[Explanation] = []
     if items:
-        model = build_backbone(settings)
+        model = (build_explaining_backbone if params.explain else build_backbone)(settings)
         for batch in iter_feature_batches(
             items, model, settings, batch_size=selection["batch_size"], desc="Predicting"
         ):
@@ -115,9 +134,85 @@ def extract_new_features(
             parts.append(batch.features)
             for image_id, reason in batch.failures:
                 issues.add(image_id, reason)
+            if params.explain and batch.ids:
+                explained.append(
+                    explain_features(
+                        batch.features,
+                        batch.feature_maps,
+                        feature_scaler,
+                        pca,
+                        selection["classifier"],
+                        settings.pooling,
+                        top_k=params.explain_top_k,
+                    )
+                )
     features = np.concatenate(parts) if parts else np.empty((0, 0), dtype=np.float32)
     logger.info("%d of %d files have features.", len(ids), len(predict_images))
-    return {"image_ids": ids, "features": features}, issues.to_frame()
+    new_features: dict[str, Any] = {"image_ids": ids, "features": features}
+    if params.explain:
+        new_features["explanation"] = _concatenate(explained, params.explain_top_k)
+    return new_features, issues.to_frame()
+
+
+def _concatenate(parts: list[Explanation], k: int) -> Explanation:
+    if not parts:
+        return Explanation(
+            np.empty((0, k), np.int64), np.empty((0, k)), np.empty((0, k, 0, 0), np.float32)
+        )
+    return Explanation(
+        *(np.concatenate([getattr(p, f) for p in parts]) for f in
+          ("genre_indices", "probabilities", "maps"))
+    )
+
+
+def explanation_file(image_id: str) -> str:
+    """Where an image's overlay is, relative to ``predictions.csv``'s folder."""
+    return f"explanations/{image_id}.png"
+
+
+def render_explanations(
+    new_features: dict[str, Any],
+    predict_images: dict[str, Callable[[], Any]],
+    selection: dict[str, Any],
+    params: PredictParams,
+) -> dict[str, Callable[[], Any]]:
+    """One overlay per painting: the painting and the map of each of its top genres.
+
+    Args:
+        new_features: Output of :func:`extract_new_features` (its ``explanation``).
+        predict_images: The folder of new paintings.
+        selection: Output of :func:`select_model` (the model's genres).
+        params: The predict parameters.
+
+    Returns:
+        ``{image id: callable}`` for the ``explanations`` partitioned dataset: each call
+        draws one overlay (:func:`~art_genre.explain.overlay.render_overlay`), so only
+        one is in memory at a time. Empty unless ``predict.explain``.
+    """
+    if not params.explain:
+        return {}
+    explanation: Explanation = new_features["explanation"]
+    genres = list(selection["classifier"].genres)
+
+    def draw(i: int, image_id: str) -> Any:
+        titles = [
+            f"{genres[g]} {p:.2f}"
+            for g, p in zip(
+                explanation.genre_indices[i], explanation.probabilities[i], strict=True
+            )
+        ]
+        return render_overlay(
+            predict_images[image_id](),
+            explanation.maps[i],
+            titles,
+            first_title=PurePosixPath(image_id).name,
+            panel_height=params.overlay_height,
+        )
+
+    return {
+        image_id: (lambda i=i, image_id=image_id: draw(i, image_id))
+        for i, image_id in enumerate(new_features["image_ids"])
+    }
 
 
 def predict_genres(
@@ -141,7 +236,9 @@ def predict_genres(
     Returns:
         One row per file: ``file``, ``model``, ``genre_1`` / ``probability_1`` ...
         ``genre_k`` / ``probability_k``, ``genres`` (every genre above its tuned
-        threshold, ``|``-joined) and ``error`` (why a file got no prediction).
+        threshold, ``|``-joined), ``error`` (why a file got no prediction) and, with
+        ``predict.explain``, ``explanation`` (the overlay's path relative to the table's
+        folder).
     """
     classifier: GenreClassifier = selection["classifier"]
     genres = np.asarray(classifier.genres, dtype=object)
@@ -165,4 +262,9 @@ def predict_genres(
     for file, reason in zip(predict_issues["file"], predict_issues["reason"], strict=True):
         rows.append([file, selection["model"], *([""] * (2 * k)), "", reason])
     table = pd.DataFrame(rows, columns=columns)
+    if params.explain:
+        explained = set(new_features["image_ids"])
+        table["explanation"] = [
+            explanation_file(f) if f in explained else "" for f in table["file"]
+        ]
     return table.sort_values("file", key=lambda s: s.map(lambda p: unicodedata.normalize("NFC", p)), kind="stable").reset_index(drop=True)

@@ -1,0 +1,134 @@
+"""Draw class activation maps over the painting, readable at a glance.
+
+An overlay is one image: the painting, then the painting once more per explained genre
+with its map laid over it, each panel titled (``Impressionism 0.91``). The map (a few
+cells a side, e.g. 7 x 7) is upsampled smoothly to the painting, scaled to its own
+maximum and drawn in the ``jet`` colours with an opacity that grows with it, so that
+where the map is zero the painting shows untouched and the regions that speak for the
+genre glow red. Drawn with Pillow alone (no Matplotlib figure per image): ``predict``
+writes one per painting, and this keeps them cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from art_genre.features.images import to_display_image
+
+__all__ = ["COLOURMAP", "blend_map", "render_overlay"]
+
+COLOURMAP = "jet"
+_MAX_OPACITY = 0.6
+_TITLE_HEIGHT = 26
+_GAP = 6
+_BACKGROUND = (255, 255, 255)
+
+
+@lru_cache(maxsize=1)
+def _colour_table() -> np.ndarray:
+    from matplotlib import colormaps  # noqa: PLC0415 - only the colour table
+
+    return (colormaps[COLOURMAP](np.linspace(0, 1, 256))[:, :3] * 255).astype(
+        np.float32
+    )
+
+
+@lru_cache(maxsize=4)
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        from matplotlib import font_manager  # noqa: PLC0415 - the font file only
+
+        return ImageFont.truetype(font_manager.findfont("DejaVu Sans"), size)
+    except Exception:  # pragma: no cover - no FreeType: Pillow's own font
+        return ImageFont.load_default()
+
+
+def blend_map(painting: Image.Image, cam: np.ndarray) -> Image.Image:
+    """The painting with one map over it (see the module docstring).
+
+    Args:
+        painting: RGB image, any size.
+        cam: Non-negative map ``(H, W)`` over the whole painting (the backbone sees the
+            painting resized to a square, so map cell ``(i, j)`` covers the same fraction
+            of the painting whatever its shape).
+
+    Returns:
+        A new RGB image of the painting's size; the painting itself if the map is all 0.
+    """
+    cam = np.asarray(cam, dtype=np.float32)
+    peak = float(cam.max()) if cam.size else 0.0
+    if not np.isfinite(peak) or peak <= 0:
+        return painting.copy()
+    small = Image.fromarray(cam / peak, mode="F")
+    level = np.asarray(small.resize(painting.size, Image.Resampling.BILINEAR))
+    level = np.clip(level, 0.0, 1.0)
+    colours = _colour_table()[(level * 255).astype(np.uint8)]
+    opacity = (_MAX_OPACITY * level)[..., None]
+    base = np.asarray(painting, dtype=np.float32)
+    out = base * (1 - opacity) + colours * opacity
+    return Image.fromarray(out.astype(np.uint8), mode="RGB")
+
+
+def _fit_title(draw: ImageDraw.ImageDraw, text: str, width: int, size: int) -> str:
+    font = _font(size)
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while len(text) > 1 and draw.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def render_overlay(
+    image: Image.Image,
+    maps: np.ndarray,
+    titles: Sequence[str],
+    *,
+    first_title: str = "painting",
+    panel_height: int = 240,
+    font_size: int = 15,
+) -> Image.Image:
+    """The painting, then one panel per map: ``len(maps) + 1`` titled panels in a row.
+
+    Args:
+        image: The decoded painting (any mode, size and orientation).
+        maps: ``(k, H, W)`` non-negative maps, one per genre.
+        titles: One title per map, e.g. ``"Impressionism 0.91"``.
+        first_title: Title of the plain painting's panel.
+        panel_height: Height of every panel in pixels (the width follows the painting's
+            aspect ratio, at most twice the height).
+        font_size: Title size in pixels.
+
+    Returns:
+        An RGB image.
+
+    Raises:
+        ValueError: If ``titles`` and ``maps`` differ in length.
+    """
+    maps = np.asarray(maps)
+    if len(titles) != len(maps):
+        raise ValueError(f"{len(maps)} maps but {len(titles)} titles.")
+    painting = to_display_image(image, 2 * panel_height)
+    aspect = min(max(painting.width / painting.height, 0.5), 2.0)
+    size = (max(1, round(panel_height * aspect)), panel_height)
+    painting = painting.resize(size, Image.Resampling.BILINEAR)
+    panels = [painting, *(blend_map(painting, cam) for cam in maps)]
+    all_titles = [first_title, *titles]
+    width = len(panels) * size[0] + (len(panels) - 1) * _GAP
+    canvas = Image.new("RGB", (width, _TITLE_HEIGHT + panel_height), _BACKGROUND)
+    draw = ImageDraw.Draw(canvas)
+    font = _font(font_size)
+    for n, (panel, title) in enumerate(zip(panels, all_titles, strict=True)):
+        left = n * (size[0] + _GAP)
+        canvas.paste(panel, (left, _TITLE_HEIGHT))
+        text = _fit_title(draw, title, size[0] - 4, font_size)
+        draw.text(
+            (left + 2, (_TITLE_HEIGHT - font_size) // 2 - 1),
+            text,
+            fill=(0, 0, 0),
+            font=font,
+        )
+    return canvas
