@@ -1,9 +1,10 @@
 """Draw class activation maps over the painting, readable at a glance.
 
 An overlay is one image: the painting, then the painting once more per explained genre
-with its map laid over it, each panel titled (``Impressionism 0.91``). The map (a few
-cells a side, e.g. 7 x 7) is upsampled smoothly to the painting, scaled to its own
-maximum and drawn in the ``jet`` colours with an opacity that grows with it, so that
+with its map laid over it, each panel titled (``Impressionism 0.91``). The maps (a few
+cells a side, e.g. 7 x 7) are upsampled smoothly to the painting, scaled by the largest
+value of all the overlay's maps (so a genre with little evidence in the picture shows a
+faint map beside a strong one, not an equally red one) and drawn in the ``jet`` colours with an opacity that grows with it, so that
 where the map is zero the painting shows untouched and the regions that speak for the
 genre glow red. Drawn with Pillow alone (no Matplotlib figure per image): ``predict``
 writes one per painting, and this keeps them cheap.
@@ -19,7 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from art_genre.features.images import to_display_image
 
-__all__ = ["COLOURMAP", "blend_map", "render_overlay"]
+__all__ = ["COLOURMAP", "blend_map", "genre_title", "render_overlay"]
 
 COLOURMAP = "jet"
 _MAX_OPACITY = 0.6
@@ -47,7 +48,7 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         return ImageFont.load_default()
 
 
-def blend_map(painting: Image.Image, cam: np.ndarray) -> Image.Image:
+def blend_map(painting: Image.Image, cam: np.ndarray, peak: float | None = None) -> Image.Image:
     """The painting with one map over it (see the module docstring).
 
     Args:
@@ -55,12 +56,14 @@ def blend_map(painting: Image.Image, cam: np.ndarray) -> Image.Image:
         cam: Non-negative map ``(H, W)`` over the whole painting (the backbone sees the
             painting resized to a square, so map cell ``(i, j)`` covers the same fraction
             of the painting whatever its shape).
+        peak: The map value drawn at full strength (default: the map's maximum).
 
     Returns:
         A new RGB image of the painting's size; the painting itself if the map is all 0.
     """
     cam = np.asarray(cam, dtype=np.float32)
-    peak = float(cam.max()) if cam.size else 0.0
+    if peak is None:
+        peak = float(cam.max()) if cam.size else 0.0
     if not np.isfinite(peak) or peak <= 0:
         return painting.copy()
     small = Image.fromarray(cam / peak, mode="F")
@@ -71,6 +74,11 @@ def blend_map(painting: Image.Image, cam: np.ndarray) -> Image.Image:
     base = np.asarray(painting, dtype=np.float32)
     out = base * (1 - opacity) + colours * opacity
     return Image.fromarray(out.astype(np.uint8), mode="RGB")
+
+
+def genre_title(genre: str, probability: float) -> str:
+    """A panel title: ``"Impressionism 0.91"`` (``"<0.01"`` for tiny probabilities)."""
+    return f"{genre} {probability:.2f}" if probability >= 0.005 else f"{genre} <0.01"
 
 
 def _fit_title(draw: ImageDraw.ImageDraw, text: str, width: int, size: int) -> str:
@@ -115,7 +123,8 @@ def render_overlay(
     aspect = min(max(painting.width / painting.height, 0.5), 2.0)
     size = (max(1, round(panel_height * aspect)), panel_height)
     painting = painting.resize(size, Image.Resampling.BILINEAR)
-    panels = [painting, *(blend_map(painting, cam) for cam in maps)]
+    peak = float(maps.max()) if maps.size else 0.0
+    panels = [painting, *(blend_map(painting, cam, peak) for cam in maps)]
     all_titles = [first_title, *titles]
     width = len(panels) * size[0] + (len(panels) - 1) * _GAP
     canvas = Image.new("RGB", (width, _TITLE_HEIGHT + panel_height), _BACKGROUND)

@@ -14,7 +14,7 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
 from art_genre.explain.cam import Explanation, explain_features
-from art_genre.explain.overlay import render_overlay
+from art_genre.explain.overlay import genre_title, render_overlay
 from art_genre.features import (
     BackboneSettings,
     build_backbone,
@@ -196,7 +196,7 @@ def render_explanations(
 
     def draw(i: int, image_id: str) -> Any:
         titles = [
-            f"{genres[g]} {p:.2f}"
+            genre_title(genres[g], p)
             for g, p in zip(
                 explanation.genre_indices[i], explanation.probabilities[i], strict=True
             )
