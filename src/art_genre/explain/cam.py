@@ -208,13 +208,14 @@ def explain_features(
     if genre_indices is None:
         genre_indices = top_genres(proba, min(int(top_k), proba.shape[1]))
     genre_indices = np.asarray(genre_indices, dtype=np.int64).reshape(len(proba), -1)
-    n, H, W = len(proba), *np.asarray(feature_map).shape[1:3]
-    maps = np.empty((n, genre_indices.shape[1], H, W), dtype=np.float32)
-    for j in range(genre_indices.shape[1]):
-        gradient = pooled_feature_gradient(
-            features, scaler, pca, classifier, genre_indices[:, j]
-        )
-        maps[:, j] = class_activation_maps(feature_map, gradient, pooling)
+    n, k = genre_indices.shape
+    H, W = np.asarray(feature_map).shape[1:3]
+    rows = np.repeat(np.arange(n), k)  # one pass for every (image, genre) pair
+    gradient = pooled_feature_gradient(
+        np.asarray(features)[rows], scaler, pca, classifier, genre_indices.ravel()
+    )
+    maps = class_activation_maps(np.asarray(feature_map)[rows], gradient, pooling)
+    maps = maps.reshape(n, k, H, W)
     probabilities = np.take_along_axis(proba, genre_indices, axis=1)
     return Explanation(genre_indices, probabilities, maps)
 

@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from art_genre.features.images import to_display_image
 
-__all__ = ["COLOURMAP", "blend_map", "genre_title", "render_overlay"]
+__all__ = ["COLOURMAP", "blend_map", "compact", "genre_title", "render_overlay"]
 
 COLOURMAP = "jet"
 _MAX_OPACITY = 0.6
@@ -30,12 +30,17 @@ _BACKGROUND = (255, 255, 255)
 
 
 @lru_cache(maxsize=1)
-def _colour_table() -> np.ndarray:
+def _palette() -> list[int]:
+    """The colour map as a Pillow palette: 256 RGB triplets, flat."""
     from matplotlib import colormaps  # noqa: PLC0415 - only the colour table
 
-    return (colormaps[COLOURMAP](np.linspace(0, 1, 256))[:, :3] * 255).astype(
-        np.float32
-    )
+    table = np.rint(colormaps[COLOURMAP](np.linspace(0, 1, 256))[:, :3] * 255)
+    return table.astype(np.uint8).ravel().tolist()
+
+
+@lru_cache(maxsize=1)
+def _opacity_table() -> list[int]:
+    return [round(_MAX_OPACITY * v) for v in range(256)]
 
 
 @lru_cache(maxsize=4)
@@ -66,14 +71,21 @@ def blend_map(painting: Image.Image, cam: np.ndarray, peak: float | None = None)
         peak = float(cam.max()) if cam.size else 0.0
     if not np.isfinite(peak) or peak <= 0:
         return painting.copy()
-    small = Image.fromarray(cam / peak, mode="F")
-    level = np.asarray(small.resize(painting.size, Image.Resampling.BILINEAR))
-    level = np.clip(level, 0.0, 1.0)
-    colours = _colour_table()[(level * 255).astype(np.uint8)]
-    opacity = (_MAX_OPACITY * level)[..., None]
-    base = np.asarray(painting, dtype=np.float32)
-    out = base * (1 - opacity) + colours * opacity
-    return Image.fromarray(out.astype(np.uint8), mode="RGB")
+    cells = np.rint(np.clip(cam / peak, 0.0, 1.0) * 255.0).astype(np.uint8)
+    level = Image.fromarray(cells, mode="L").resize(painting.size, Image.Resampling.BILINEAR)
+    colours = Image.frombytes("P", level.size, level.tobytes())
+    colours.putpalette(_palette())
+    opacity = level.point(_opacity_table())
+    return Image.composite(colours.convert("RGB"), painting.convert("RGB"), opacity)
+
+
+def compact(overlay: Image.Image) -> Image.Image:
+    """The overlay with a 256-colour palette (fast octree, no dithering).
+
+    Its PNG is about a quarter of the RGB one's size and is written about three times
+    faster, with no difference a reader would notice at a glance.
+    """
+    return overlay.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
 
 
 def genre_title(genre: str, probability: float) -> str:
@@ -119,10 +131,10 @@ def render_overlay(
     maps = np.asarray(maps)
     if len(titles) != len(maps):
         raise ValueError(f"{len(maps)} maps but {len(titles)} titles.")
-    painting = to_display_image(image, 2 * panel_height)
-    aspect = min(max(painting.width / painting.height, 0.5), 2.0)
+    upright = to_display_image(image, max(image.size))  # RGB, EXIF-rotated, full size
+    aspect = min(max(upright.width / upright.height, 0.5), 2.0)
     size = (max(1, round(panel_height * aspect)), panel_height)
-    painting = painting.resize(size, Image.Resampling.BILINEAR)
+    painting = upright.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
     peak = float(maps.max()) if maps.size else 0.0
     panels = [painting, *(blend_map(painting, cam, peak) for cam in maps)]
     all_titles = [first_title, *titles]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -14,7 +15,7 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
 from art_genre.explain.cam import Explanation, explain_features
-from art_genre.explain.overlay import genre_title, render_overlay
+from art_genre.explain.overlay import compact, genre_title, render_overlay
 from art_genre.features import (
     BackboneSettings,
     build_backbone,
@@ -186,8 +187,9 @@ def render_explanations(
 
     Returns:
         ``{image id: callable}`` for the ``explanations`` partitioned dataset: each call
-        draws one overlay (:func:`~art_genre.explain.overlay.render_overlay`), so only
-        one is in memory at a time. Empty unless ``predict.explain``.
+        draws one overlay (:func:`~art_genre.explain.overlay.render_overlay`, with a
+        256-colour palette: :func:`~art_genre.explain.overlay.compact`), so only one is
+        in memory at a time. Empty unless ``predict.explain``.
     """
     if not params.explain:
         return {}
@@ -201,18 +203,55 @@ def render_explanations(
                 explanation.genre_indices[i], explanation.probabilities[i], strict=True
             )
         ]
-        return render_overlay(
+        overlay = render_overlay(
             predict_images[image_id](),
             explanation.maps[i],
             titles,
             first_title=PurePosixPath(image_id).name,
             panel_height=params.overlay_height,
         )
+        return compact(overlay)
 
-    return {
+    tasks = {
         image_id: (lambda i=i, image_id=image_id: draw(i, image_id))
         for i, image_id in enumerate(new_features["image_ids"])
     }
+    ahead = _DrawnAhead(tasks)
+    return {image_id: (lambda image_id=image_id: ahead.get(image_id)) for image_id in tasks}
+
+
+class _DrawnAhead:
+    """Runs ``tasks`` on a thread a few keys ahead of the caller, who asks in key order.
+
+    ``PartitionedDataset`` saves lazily, one partition after the other in sorted key
+    order, in the node's thread: drawing the next overlays (Pillow releases the GIL while
+    decoding, resizing and quantising) meanwhile overlaps with writing the current one.
+    At most ``ahead`` drawn overlays wait in memory.
+    """
+
+    def __init__(self, tasks: dict[str, Callable[[], Any]], ahead: int = 4) -> None:
+        self._tasks = tasks
+        self._keys = sorted(tasks)
+        self._position = {key: n for n, key in enumerate(self._keys)}
+        self._ahead = ahead
+        self._futures: dict[str, Future[Any]] = {}
+        self._submitted = 0
+        self._pool: ThreadPoolExecutor | None = None
+
+    def get(self, key: str) -> Any:
+        """The result of ``tasks[key]`` (each key once)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="overlay")
+        last = min(len(self._keys), self._position[key] + self._ahead + 1)
+        while self._submitted < last:
+            next_key = self._keys[self._submitted]
+            self._futures[next_key] = self._pool.submit(self._tasks[next_key])
+            self._submitted += 1
+        try:
+            return self._futures.pop(key).result()
+        finally:
+            if not self._futures and self._submitted == len(self._keys):
+                self._pool.shutdown(wait=False)
 
 
 def predict_genres(
