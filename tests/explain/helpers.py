@@ -25,12 +25,19 @@ def tiny_backbone(seed: int = 0):
 
 def images(n: int = 12, seed: int = 0) -> np.ndarray:
     """Random float images with a bright square in a random corner."""
+    return images_and_corners(n, seed)[0]
+
+
+def images_and_corners(n: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`images` and the corner (0-3) each square is in."""
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1, 1, (n, 32, 32, 3)).astype(np.float32)
+    corners = np.empty(n, dtype=np.int64)
     for i in range(n):
-        r, c = rng.integers(0, 2, 2) * 16
-        x[i, r : r + 16, c : c + 16] += 1.5
-    return x
+        r, c = rng.integers(0, 2, 2)
+        corners[i] = 2 * r + c
+        x[i, 16 * r : 16 * r + 16, 16 * c : 16 * c + 16] += 1.5
+    return x, corners
 
 
 def pool(feature_map: np.ndarray, pooling: str) -> np.ndarray:
