@@ -48,3 +48,14 @@ def test_titles_and_maps_must_pair_up():
 def test_genre_titles():
     assert genre_title("Baroque", 0.914) == "Baroque 0.91"
     assert genre_title("Baroque", 0.001) == "Baroque <0.01"
+
+
+def test_a_long_title_keeps_its_probability():
+    from PIL import ImageDraw
+
+    from art_genre.explain.overlay import _fit_title
+
+    draw = ImageDraw.Draw(Image.new("RGB", (10, 10)))
+    text, size = _fit_title(draw, "Abstract Expressionism 1.00", 80, 15)
+    assert text.endswith("… 1.00") and size == 11
+    assert _fit_title(draw, "Cubism 0.91", 200, 15) == ("Cubism 0.91", 15)

@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from art_genre.features.images import to_display_image
 
-__all__ = ["COLOURMAP", "blend_map", "compact", "genre_title", "render_overlay"]
+__all__ = ["COLOURMAP", "blend_map", "compact", "genre_title", "panel_image", "render_overlay"]
 
 COLOURMAP = "jet"
 _MAX_OPACITY = 0.6
@@ -93,13 +93,44 @@ def genre_title(genre: str, probability: float) -> str:
     return f"{genre} {probability:.2f}" if probability >= 0.005 else f"{genre} <0.01"
 
 
-def _fit_title(draw: ImageDraw.ImageDraw, text: str, width: int, size: int) -> str:
-    font = _font(size)
-    if draw.textlength(text, font=font) <= width:
-        return text
-    while len(text) > 1 and draw.textlength(text + "…", font=font) > width:
-        text = text[:-1]
-    return text + "…"
+def _fit_title(
+    draw: ImageDraw.ImageDraw, text: str, width: int, size: int
+) -> tuple[str, int]:
+    """The title and font size that fit ``width``: smaller type first (down to 11 px),
+    then the start of the text shortened; its last word (the probability) always stays."""
+    for candidate in range(size, 10, -1):
+        if draw.textlength(text, font=_font(candidate)) <= width:
+            return text, candidate
+    font = _font(11)
+    head, _, tail = text.rpartition(" ")
+    if not head:
+        head, tail = text, ""
+    tail = f"… {tail}" if tail else "…"
+    while len(head) > 1 and draw.textlength(head + tail, font=font) > width:
+        head = head[:-1]
+    return head + tail, 11
+
+
+def panel_image(image: Image.Image, panel_height: int) -> Image.Image:
+    """The painting as one overlay panel shows it: upright RGB, ``panel_height`` high.
+
+    The width follows the aspect ratio, kept between half and twice the height. A panel
+    image passes through :func:`render_overlay` unchanged (``predict`` keeps one per
+    painting from its first decoding instead of decoding the file twice).
+
+    Args:
+        image: The decoded painting (any mode, size and orientation).
+        panel_height: Panel height in pixels.
+
+    Returns:
+        An RGB image.
+    """
+    upright = to_display_image(image, max(image.size))  # RGB, EXIF-rotated, full size
+    aspect = min(max(upright.width / upright.height, 0.5), 2.0)
+    size = (max(1, round(panel_height * aspect)), panel_height)
+    if upright.size == size:
+        return upright
+    return upright.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
 def render_overlay(
@@ -131,25 +162,24 @@ def render_overlay(
     maps = np.asarray(maps)
     if len(titles) != len(maps):
         raise ValueError(f"{len(maps)} maps but {len(titles)} titles.")
-    upright = to_display_image(image, max(image.size))  # RGB, EXIF-rotated, full size
-    aspect = min(max(upright.width / upright.height, 0.5), 2.0)
-    size = (max(1, round(panel_height * aspect)), panel_height)
-    painting = upright.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    painting = panel_image(image, panel_height)
+    size = painting.size
     peak = float(maps.max()) if maps.size else 0.0
     panels = [painting, *(blend_map(painting, cam, peak) for cam in maps)]
     all_titles = [first_title, *titles]
     width = len(panels) * size[0] + (len(panels) - 1) * _GAP
     canvas = Image.new("RGB", (width, _TITLE_HEIGHT + panel_height), _BACKGROUND)
     draw = ImageDraw.Draw(canvas)
-    font = _font(font_size)
+    # One type size for all titles: the largest at which each fits (or 11 px, shortened).
+    font_size = min(_fit_title(draw, t, size[0] - 4, font_size)[1] for t in all_titles)
     for n, (panel, title) in enumerate(zip(panels, all_titles, strict=True)):
         left = n * (size[0] + _GAP)
         canvas.paste(panel, (left, _TITLE_HEIGHT))
-        text = _fit_title(draw, title, size[0] - 4, font_size)
+        text, text_size = _fit_title(draw, title, size[0] - 4, font_size)
         draw.text(
-            (left + 2, (_TITLE_HEIGHT - font_size) // 2 - 1),
+            (left + 2, (_TITLE_HEIGHT - text_size) // 2 - 1),
             text,
             fill=(0, 0, 0),
-            font=font,
+            font=_font(text_size),
         )
     return canvas

@@ -217,8 +217,6 @@ def to_display_image(img: Image.Image, max_side: int) -> Image.Image:
         raise ImageDecodeError(f"Expected a PIL.Image.Image, got {type(img).__name__}.")
     try:
         img = _first_frame(img)
-        if img.format == "JPEG":  # decode at a reduced scale: much faster for big files
-            img.draft("RGB", (max_side, max_side))
         img.load()
         img = _to_rgb(_apply_exif_orientation(img))
         scale = max_side / max(img.size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import unicodedata
 from collections.abc import Callable
@@ -11,11 +12,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
 from art_genre.explain.cam import Explanation, explain_features
-from art_genre.explain.overlay import compact, genre_title, render_overlay
+from art_genre.explain.overlay import compact, genre_title, panel_image, render_overlay
 from art_genre.features import (
     BackboneSettings,
     build_backbone,
@@ -107,9 +109,9 @@ def extract_new_features(
         params: The predict parameters.
 
     Returns:
-        ``{"image_ids", "features"}`` (plus ``"explanation"``, an
-        :class:`~art_genre.explain.Explanation` row-aligned with ``image_ids``, with
-        ``explain``) and the files that could not be used (``stage``, ``file``,
+        ``{"image_ids", "features"}`` (plus, with ``explain``, ``"explanation"``, an
+        :class:`~art_genre.explain.Explanation` row-aligned with ``image_ids``, and
+        ``"panels"``, each painting's overlay panel as JPEG bytes) and the files that could not be used (``stage``, ``file``,
         ``reason``).
     """
     issues = IssueLog("predict", params.on_bad_input)
@@ -126,6 +128,12 @@ def extract_new_features(
     ids: list[str] = []
     parts: list[np.ndarray] = []
     explained: list[Explanation] = []
+    panels: dict[str, bytes] = {}
+    if params.explain:  # keep each painting's overlay panel from this one decoding
+        items = [
+            (image_id, _keeping_panel(image_id, source, panels, params.overlay_height))
+            for image_id, source in items
+        ]
     if items:
         model = (build_explaining_backbone if params.explain else build_backbone)(settings)
         for batch in iter_feature_batches(
@@ -152,7 +160,31 @@ def extract_new_features(
     new_features: dict[str, Any] = {"image_ids": ids, "features": features}
     if params.explain:
         new_features["explanation"] = _concatenate(explained, params.explain_top_k)
+        new_features["panels"] = {i: panels[i] for i in ids if i in panels}
     return new_features, issues.to_frame()
+
+
+def _keeping_panel(
+    image_id: str, source: Callable[[], Any], panels: dict[str, bytes], height: int
+) -> Callable[[], Any]:
+    """A loader that also keeps the painting's overlay panel (a small JPEG) in ``panels``.
+
+    The overlays then need no second decoding of the file (costly for big paintings);
+    about 20 KB per painting are kept. A painting whose panel cannot be made is decoded
+    again when its overlay is drawn.
+    """
+
+    def load() -> Any:
+        image = source()
+        try:
+            buffer = io.BytesIO()
+            panel_image(image, height).save(buffer, format="JPEG", quality=92)
+            panels[image_id] = buffer.getvalue()
+        except Exception:  # noqa: BLE001 - the overlay will decode the file itself
+            pass
+        return image
+
+    return load
 
 
 def _concatenate(parts: list[Explanation], k: int) -> Explanation:
@@ -203,8 +235,9 @@ def render_explanations(
                 explanation.genre_indices[i], explanation.probabilities[i], strict=True
             )
         ]
+        panel = new_features.get("panels", {}).get(image_id)
         overlay = render_overlay(
-            predict_images[image_id](),
+            Image.open(io.BytesIO(panel)) if panel else predict_images[image_id](),
             explanation.maps[i],
             titles,
             first_title=PurePosixPath(image_id).name,
