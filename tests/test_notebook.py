@@ -62,14 +62,17 @@ def test_the_notebook_runs_on_a_full_run(executed):
     code = [cell for cell in executed.cells if cell.cell_type == "code"]
     everything = "\n".join(_text(cell) for cell in code)
     assert "'environment': 'test'" in everything  # KEDRO_ENV reached the extension
-    # Plots: the PCA curve, the saved model-comparison PNG and the paintings.
+    # Plots: the PCA curve, the saved model-comparison PNG, the paintings, and a
+    # painting's class activation maps (an overlay image).
     images = [
         output
         for cell in code
         for output in cell.outputs
         if "image/png" in output.get("data", {})
     ]
-    assert len(images) >= 3
+    assert len(images) >= 4
+    explain_cell = next(cell for cell in code if "Explainer(" in cell.source)
+    assert any("image/png" in output.get("data", {}) for output in explain_cell.outputs)
     # Two versions of adam.model were found and the earlier one loaded.
     versions_cell = next(cell for cell in code if "versions_dir" in cell.source)
     assert _text(versions_cell).count("Z'") == 2

@@ -17,6 +17,7 @@ from art_genre.features import (
     BackboneSettings,
     WeightsUnavailableError,
     build_backbone,
+    build_explaining_backbone,
     feature_width,
     preprocess,
 )
@@ -163,6 +164,24 @@ def test_feature_width_matches_model(tiny_settings, tiny_model, pooling):
     assert out.shape == (2, expected)
     assert model.output_shape == (None, expected)
     assert not model.trainable
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pooling", ["avg", "max", "flatten"])
+def test_the_explaining_backbone_also_returns_the_map_it_pools(tiny_settings, pooling):
+    settings = replace(tiny_settings, pooling=pooling, input_size=64)
+    plain, explaining = build_backbone(settings), build_explaining_backbone(settings)
+    rng = np.random.default_rng(0)
+    x = preprocess(settings, rng.integers(0, 256, (3, 64, 64, 3), dtype=np.uint8))
+    features, feature_map = explaining.predict_on_batch(x)
+    assert feature_map.shape == (3, 2, 2, 256) and not explaining.trainable
+    np.testing.assert_array_equal(features, plain.predict_on_batch(x))  # the same weights
+    pooled = {
+        "avg": feature_map.mean(axis=(1, 2)),
+        "max": feature_map.max(axis=(1, 2)),
+        "flatten": feature_map.reshape(3, -1),
+    }[pooling]
+    np.testing.assert_allclose(features, pooled, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.slow

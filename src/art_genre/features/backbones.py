@@ -454,6 +454,40 @@ def build_backbone(settings: BackboneSettings) -> keras.Model:
     return model
 
 
+def build_explaining_backbone(settings: BackboneSettings) -> keras.Model:
+    """Build the backbone of ``settings`` with a second output: its last feature map.
+
+    The same model as :func:`build_backbone` (same weights, same pooled features), whose
+    pooling layer's input, the last convolutional feature map ``A`` of shape
+    ``(batch, H, W, K)``, is returned too. One forward pass gives both what the classifier
+    reads and what class activation maps (:mod:`art_genre.explain`) are made of.
+
+    Args:
+        settings: Validated backbone settings.
+
+    Returns:
+        A frozen ``keras.Model`` mapping a preprocessed batch to
+        ``[features (batch, D), feature_map (batch, H, W, K)]``.
+
+    Raises:
+        WeightsUnavailableError: As :func:`build_backbone`.
+        ValueError: If the backbone's pooling layer does not read a 4-D feature map.
+    """
+    keras = _import_keras()
+    model = build_backbone(settings)
+    feature_map = model.layers[-1].input
+    if len(feature_map.shape) != 4:  # pragma: no cover - a Keras layout change
+        raise ValueError(
+            f"Backbone {settings.name!r} does not end with a pooling layer over a feature "
+            f"map (its last layer reads shape {feature_map.shape})."
+        )
+    explaining = keras.Model(
+        model.inputs, [model.output, feature_map], name=f"{model.name}_with_map"
+    )
+    explaining.trainable = False
+    return explaining
+
+
 def _calibrate_batch_norm(model: keras.Model, settings: BackboneSettings) -> None:
     """Set BatchNorm statistics of a randomly initialised model from a noise batch.
 

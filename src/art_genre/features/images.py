@@ -197,6 +197,39 @@ def to_model_input(
     return np.ascontiguousarray(array)
 
 
+def to_display_image(img: Image.Image, max_side: int) -> Image.Image:
+    """The painting as a person sees it: upright RGB, at most ``max_side`` pixels a side.
+
+    The same conversions as :func:`to_model_input` (first frame, EXIF orientation, every
+    mode to RGB) but keeping the aspect ratio, for drawing explanations over it.
+
+    Args:
+        img: The decoded (or lazily opened) image.
+        max_side: Longest side of the result, in pixels.
+
+    Returns:
+        An RGB image no larger than ``max_side`` on either side.
+
+    Raises:
+        ImageDecodeError: If ``img`` cannot be decoded or converted.
+    """
+    if not isinstance(img, Image.Image):
+        raise ImageDecodeError(f"Expected a PIL.Image.Image, got {type(img).__name__}.")
+    try:
+        img = _first_frame(img)
+        img.load()
+        img = _to_rgb(_apply_exif_orientation(img))
+        scale = max_side / max(img.size)
+        if scale < 1:
+            size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+            img = img.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    except ImageDecodeError:
+        raise
+    except Exception as exc:
+        raise ImageDecodeError(describe_error(exc)) from exc
+    return img
+
+
 def open_image(path: str | Path) -> Image.Image:
     """Load an image file fully into memory, like kedro-datasets' ``ImageDataset``.
 

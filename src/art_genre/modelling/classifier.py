@@ -73,6 +73,31 @@ class GenreClassifier:
         """
         return expit(self.decision_function(X))
 
+    def input_gradient(self, X: np.ndarray, genre_index: int | np.ndarray) -> np.ndarray:
+        """Gradient of one genre's logit with respect to the model's input features.
+
+        The logit is the network's output before the sigmoid (for ``bnn`` the ensemble's
+        logit ``F``; for ``bnn_study`` the logit of its averaged probability). It is what
+        class activation maps (:mod:`art_genre.explain`) back-propagate into the image.
+
+        Args:
+            X: Inputs, shape ``(n, n_features)``.
+            genre_index: Column of :attr:`genres`: one for every row, or one per row.
+
+        Returns:
+            ``float64`` array of shape ``(n, n_features)``.
+
+        Raises:
+            IncompatibleArtefactsError: If ``X`` is not ``n_features`` wide.
+        """
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise IncompatibleArtefactsError(
+                f"Model {self.name!r} takes {self.n_features} features per image, got "
+                f"an array of shape {X.shape}."
+            )
+        return self.estimator.input_gradient(X, genre_index)
+
     def check_compatible(self, genres: list[str], feature_fingerprint: str) -> None:
         """Refuse a vocabulary or backbone other than the ones the model was trained on.
 

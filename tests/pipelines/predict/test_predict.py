@@ -275,3 +275,34 @@ def test_the_run_manifest_is_written_without_mlflow(in_project):
     for model in ("snn", "bnn", "bnn_study", "adam"):
         assert fingerprints["thresholds"][model] == fingerprints["models"][model]
     assert not (in_project / "mlflow.db").exists()
+
+
+def test_explain_writes_one_overlay_per_painting_named_in_the_table(in_project, tmp_path):
+    """predict.explain: an overlay PNG per readable painting; predictions unchanged."""
+    from PIL import Image
+
+    index = pd.read_csv(in_project / "data/03_primary/painting_index.csv", keep_default_na=False)
+    folder = tmp_path / "new"
+    for n, image_id in enumerate(index["image_id"][:3]):
+        target = folder / ("nested" if n else "") / image_id.split("/")[-1]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(in_project / "data/01_raw/sample" / image_id, target)
+    (folder / "broken.jpg").write_bytes(b"not an image")
+    plain = _predict(in_project, folder)
+    assert "explanation" not in plain
+    explain = {"predict": {"explain": True, "explain_top_k": 2, "overlay_height": 128}}
+    table = _predict(in_project, folder, **explain)
+    columns = [c for c in plain.columns if c != "error"]  # (errors name an object address)
+    pd.testing.assert_frame_equal(table[columns], plain[columns])  # maps change no prediction
+    out = in_project / "data/07_model_output"
+    readable = table[table["error"] == ""]
+    assert len(readable) == 3
+    assert table.loc[table["error"] != "", "explanation"].tolist() == [""]
+    for row in readable.itertuples():
+        assert row.explanation == f"explanations/{row.file}.png"
+        with Image.open(out / row.explanation) as overlay:
+            assert overlay.format == "PNG" and overlay.height == 26 + 128
+            assert overlay.width > 3 * 64  # the painting and two maps side by side
+    assert len(list((out / "explanations").rglob("*.png"))) == 3
+    _predict(in_project, folder)  # explain off again: no stale overlays are left
+    assert not list((out / "explanations").rglob("*.png"))

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import unicodedata
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import PurePosixPath
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 from scipy.special import expit
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
-from art_genre.features import BackboneSettings, build_backbone, iter_feature_batches
+from art_genre.explain.cam import Explanation, explain_features
+from art_genre.explain.overlay import compact, genre_title, panel_image, render_overlay
+from art_genre.features import (
+    BackboneSettings,
+    build_backbone,
+    build_explaining_backbone,
+    iter_feature_batches,
+)
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
 from art_genre.modelling.persistence import classifier_hash
 from art_genre.pipelines.data_processing.labels import hidden_or_leftover
@@ -143,18 +153,29 @@ def select_model(
 def extract_new_features(
     predict_images: dict[str, Callable[[], Any]],
     selection: dict[str, Any],
+    feature_scaler: StandardScaler,
+    pca: PCA,
     params: PredictParams,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Backbone features of every image of the folder, with the training backbone.
 
+    With ``predict.explain`` the same backbone pass also gives each batch's last feature
+    maps, turned at once into the class activation maps of each painting's
+    ``explain_top_k`` most probable genres (:func:`~art_genre.explain.explain_features`);
+    the feature maps themselves are dropped batch by batch.
+
     Args:
         predict_images: The folder of new paintings (any layout): path → lazy loader.
-        selection: Output of :func:`select_model` (backbone settings, batch size).
+        selection: Output of :func:`select_model` (backbone settings, batch size, model).
+        feature_scaler: The scaler saved by training (for the maps only).
+        pca: The PCA saved by training (for the maps only).
         params: The predict parameters.
 
     Returns:
-        ``{"image_ids", "features"}`` and the files that could not be used (``stage``,
-        ``file``, ``reason``).
+        ``{"image_ids", "features"}`` (plus, with ``explain``, ``"explanation"``, an
+        :class:`~art_genre.explain.Explanation` row-aligned with ``image_ids``, and
+        ``"panels"``, each painting's overlay panel as JPEG bytes) and the files that could not be used (``stage``, ``file``,
+        ``reason``).
     """
     issues = IssueLog("predict", params.on_bad_input)
     suffixes = {"." + s.lower().lstrip(".") for s in params.image_suffixes}
@@ -169,8 +190,15 @@ def extract_new_features(
     settings = BackboneSettings(**selection["backbone"])
     ids: list[str] = []
     parts: list[np.ndarray] = []
+    explained: list[Explanation] = []
+    panels: dict[str, bytes] = {}
+    if params.explain:  # keep each painting's overlay panel from this one decoding
+        items = [
+            (image_id, _keeping_panel(image_id, source, panels, params.overlay_height))
+            for image_id, source in items
+        ]
     if items:
-        model = build_backbone(settings)
+        model = (build_explaining_backbone if params.explain else build_backbone)(settings)
         for batch in iter_feature_batches(
             items, model, settings, batch_size=selection["batch_size"], desc="Predicting"
         ):
@@ -178,9 +206,148 @@ def extract_new_features(
             parts.append(batch.features)
             for image_id, reason in batch.failures:
                 issues.add(image_id, reason)
+            if params.explain and batch.ids:
+                explained.append(
+                    explain_features(
+                        batch.features,
+                        batch.feature_maps,
+                        feature_scaler,
+                        pca,
+                        selection["classifier"],
+                        settings.pooling,
+                        top_k=params.explain_top_k,
+                    )
+                )
     features = np.concatenate(parts) if parts else np.empty((0, 0), dtype=np.float32)
     logger.info("%d of %d files have features.", len(ids), len(predict_images))
-    return {"image_ids": ids, "features": features}, issues.to_frame()
+    new_features: dict[str, Any] = {"image_ids": ids, "features": features}
+    if params.explain:
+        new_features["explanation"] = _concatenate(explained, params.explain_top_k)
+        new_features["panels"] = {i: panels[i] for i in ids if i in panels}
+    return new_features, issues.to_frame()
+
+
+def _keeping_panel(
+    image_id: str, source: Callable[[], Any], panels: dict[str, bytes], height: int
+) -> Callable[[], Any]:
+    """A loader that also keeps the painting's overlay panel (a small JPEG) in ``panels``.
+
+    The overlays then need no second decoding of the file (costly for big paintings);
+    about 20 KB per painting are kept. A painting whose panel cannot be made is decoded
+    again when its overlay is drawn.
+    """
+
+    def load() -> Any:
+        image = source()
+        try:
+            buffer = io.BytesIO()
+            panel_image(image, height).save(buffer, format="JPEG", quality=92)
+            panels[image_id] = buffer.getvalue()
+        except Exception:  # noqa: BLE001 - the overlay will decode the file itself
+            pass
+        return image
+
+    return load
+
+
+def _concatenate(parts: list[Explanation], k: int) -> Explanation:
+    if not parts:
+        return Explanation(
+            np.empty((0, k), np.int64), np.empty((0, k)), np.empty((0, k, 0, 0), np.float32)
+        )
+    return Explanation(
+        *(np.concatenate([getattr(p, f) for p in parts]) for f in
+          ("genre_indices", "probabilities", "maps"))
+    )
+
+
+def explanation_file(image_id: str) -> str:
+    """Where an image's overlay is, relative to ``predictions.csv``'s folder."""
+    return f"explanations/{image_id}.png"
+
+
+def render_explanations(
+    new_features: dict[str, Any],
+    predict_images: dict[str, Callable[[], Any]],
+    selection: dict[str, Any],
+    params: PredictParams,
+) -> dict[str, Callable[[], Any]]:
+    """One overlay per painting: the painting and the map of each of its top genres.
+
+    Args:
+        new_features: Output of :func:`extract_new_features` (its ``explanation``).
+        predict_images: The folder of new paintings.
+        selection: Output of :func:`select_model` (the model's genres).
+        params: The predict parameters.
+
+    Returns:
+        ``{image id: callable}`` for the ``explanations`` partitioned dataset: each call
+        draws one overlay (:func:`~art_genre.explain.overlay.render_overlay`, with a
+        256-colour palette: :func:`~art_genre.explain.overlay.compact`), so only one is
+        in memory at a time. Empty unless ``predict.explain``.
+    """
+    if not params.explain:
+        return {}
+    explanation: Explanation = new_features["explanation"]
+    genres = list(selection["classifier"].genres)
+
+    def draw(i: int, image_id: str) -> Any:
+        titles = [
+            genre_title(genres[g], p)
+            for g, p in zip(
+                explanation.genre_indices[i], explanation.probabilities[i], strict=True
+            )
+        ]
+        panel = new_features.get("panels", {}).get(image_id)
+        overlay = render_overlay(
+            Image.open(io.BytesIO(panel)) if panel else predict_images[image_id](),
+            explanation.maps[i],
+            titles,
+            first_title=PurePosixPath(image_id).name,
+            panel_height=params.overlay_height,
+        )
+        return compact(overlay)
+
+    tasks = {
+        image_id: (lambda i=i, image_id=image_id: draw(i, image_id))
+        for i, image_id in enumerate(new_features["image_ids"])
+    }
+    ahead = _DrawnAhead(tasks)
+    return {image_id: (lambda image_id=image_id: ahead.get(image_id)) for image_id in tasks}
+
+
+class _DrawnAhead:
+    """Runs ``tasks`` on a thread a few keys ahead of the caller, who asks in key order.
+
+    ``PartitionedDataset`` saves lazily, one partition after the other in sorted key
+    order, in the node's thread: drawing the next overlays (Pillow releases the GIL while
+    decoding, resizing and quantising) meanwhile overlaps with writing the current one.
+    At most ``ahead`` drawn overlays wait in memory.
+    """
+
+    def __init__(self, tasks: dict[str, Callable[[], Any]], ahead: int = 4) -> None:
+        self._tasks = tasks
+        self._keys = sorted(tasks)
+        self._position = {key: n for n, key in enumerate(self._keys)}
+        self._ahead = ahead
+        self._futures: dict[str, Future[Any]] = {}
+        self._submitted = 0
+        self._pool: ThreadPoolExecutor | None = None
+
+    def get(self, key: str) -> Any:
+        """The result of ``tasks[key]`` (each key once)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="overlay")
+        last = min(len(self._keys), self._position[key] + self._ahead + 1)
+        while self._submitted < last:
+            next_key = self._keys[self._submitted]
+            self._futures[next_key] = self._pool.submit(self._tasks[next_key])
+            self._submitted += 1
+        try:
+            return self._futures.pop(key).result()
+        finally:
+            if not self._futures and self._submitted == len(self._keys):
+                self._pool.shutdown(wait=False)
 
 
 def predict_genres(
@@ -204,7 +371,9 @@ def predict_genres(
     Returns:
         One row per file: ``file``, ``model``, ``genre_1`` / ``probability_1`` ...
         ``genre_k`` / ``probability_k``, ``genres`` (every genre above its tuned
-        threshold, ``|``-joined) and ``error`` (why a file got no prediction).
+        threshold, ``|``-joined), ``error`` (why a file got no prediction) and, with
+        ``predict.explain``, ``explanation`` (the overlay's path relative to the table's
+        folder).
     """
     classifier: GenreClassifier = selection["classifier"]
     genres = np.asarray(classifier.genres, dtype=object)
@@ -229,4 +398,9 @@ def predict_genres(
     for file, reason in zip(predict_issues["file"], predict_issues["reason"], strict=True):
         rows.append([file, selection["model"], *([""] * (2 * k)), "", reason])
     table = pd.DataFrame(rows, columns=columns)
+    if params.explain:
+        explained = set(new_features["image_ids"])
+        table["explanation"] = [
+            explanation_file(f) if f in explained else "" for f in table["file"]
+        ]
     return table.sort_values("file", key=lambda s: s.map(lambda p: unicodedata.normalize("NFC", p)), kind="stable").reset_index(drop=True)

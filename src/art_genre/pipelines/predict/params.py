@@ -18,6 +18,11 @@ class PredictParams(BaseModel):
         image_suffixes: File suffixes taken as images (any case).
         on_bad_input: ``skip`` lists unreadable files in ``predictions.csv`` and goes on;
             ``fail`` stops at the first, naming it.
+        explain: Also draw, per painting, why: its class activation maps
+            (:mod:`art_genre.explain`) as ``data/07_model_output/explanations/<file>.png``,
+            named in the ``explanation`` column of ``predictions.csv``.
+        explain_top_k: How many of each painting's most probable genres get a map.
+        overlay_height: Height in pixels of each panel of an overlay.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -28,3 +33,6 @@ class PredictParams(BaseModel):
         default_factory=lambda: list(IMAGE_SUFFIXES), min_length=1
     )
     on_bad_input: Literal["skip", "fail"] = "skip"
+    explain: bool = False
+    explain_top_k: int = Field(2, ge=1)
+    overlay_height: int = Field(240, ge=64, le=1024)

@@ -4,7 +4,12 @@ from kedro.pipeline import Node, Pipeline
 
 from art_genre.modelling import MODEL_NAMES
 
-from .nodes import extract_new_features, predict_genres, select_model
+from .nodes import (
+    extract_new_features,
+    predict_genres,
+    render_explanations,
+    select_model,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -12,7 +17,8 @@ def create_pipeline(**kwargs) -> Pipeline:
 
     Run after training: ``kedro run --pipelines predict --params
     predict_dir=PATH,predict_model=adam``. Every trained model is an input so that the
-    choice is a parameter, checked before any image is read.
+    choice is a parameter, checked before any image is read. With ``predict.explain``
+    each painting also gets an overlay of its class activation maps (``explanations``).
     """
     return Pipeline(
         [
@@ -33,7 +39,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 extract_new_features,
-                inputs=["predict_images", "predict_selection", "params:predict"],
+                inputs=[
+                    "predict_images",
+                    "predict_selection",
+                    "feature_scaler",
+                    "pca",
+                    "params:predict",
+                ],
                 outputs=["new_painting_features", "predict_issues"],
                 name="extract_new_features",
             ),
@@ -49,6 +61,17 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs="predictions",
                 name="predict_genres",
+            ),
+            Node(
+                render_explanations,
+                inputs=[
+                    "new_painting_features",
+                    "predict_images",
+                    "predict_selection",
+                    "params:predict",
+                ],
+                outputs="explanations",
+                name="render_explanations",
             ),
         ]
     )

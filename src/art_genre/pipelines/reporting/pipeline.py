@@ -4,6 +4,7 @@ import warnings
 
 from kedro.pipeline import Node, Pipeline
 
+from art_genre.explain.gallery import explain_gallery
 from art_genre.modelling import BASELINE_NAMES, MODEL_NAMES
 
 from .nodes import collect_timings, evaluate_models, gather_by_model, gather_networks
@@ -120,6 +121,23 @@ def create_pipeline(**kwargs) -> Pipeline:
                 },
                 outputs=["report_md", "report_html"],
                 name="build_report",
+            ),
+            # Why this genre (issue 15): test paintings of `reporting.gallery_model`, right
+            # and wrong, with their class activation maps (art_genre.explain.gallery).
+            Node(
+                explain_gallery,
+                inputs={
+                    "reporting_predictions": "reporting_predictions",
+                    "painting_images": "painting_images",
+                    "backbone_settings": "backbone_settings",
+                    "feature_scaler": "feature_scaler",
+                    "pca": "pca",
+                    "gallery_model": "params:reporting.gallery_model",
+                    "gallery_images": "params:reporting.gallery_images",
+                    **{f"{m}_model": f"{m}.model" for m in MODEL_NAMES},
+                },
+                outputs="plot_cam_gallery",
+                name="plot_cam_gallery",
             ),
         ]
     )

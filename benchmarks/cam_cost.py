@@ -1,0 +1,90 @@
+"""What ``predict.explain`` costs: predict's time on a folder with explain off and on.
+
+Both run in one process, as ``kedro run --pipelines predict`` would (a fresh Kedro session
+per run, the backbone rebuilt each time), after one warm-up run that pays TensorFlow's
+import and graph tracing. Runs alternate off / on ``--repeats`` times; the ratio of the
+medians is printed (goal: at most 1.5).
+
+Run from the project root after a training run, e.g.::
+
+    export KERAS_HOME=../shared/keras
+    python benchmarks/cam_cost.py --folder /path/to/paintings \\
+        --params "data_dir=../shared/data/best-artworks,feature_engineering.backbone.name=mobilenet,feature_engineering.backbone.alpha=0.25"
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--folder", required=True, help="the folder of paintings (predict_dir)")
+    parser.add_argument("--model", default="adam", choices=["snn", "bnn", "bnn_study", "adam"])
+    parser.add_argument("--params", default="", help="a=b,c.d=e: the run's other parameters")
+    parser.add_argument("--top-k", type=int, default=2, help="predict.explain_top_k")
+    parser.add_argument("--repeats", type=int, default=3)
+    return parser.parse_args(argv)
+
+
+def _nested(dotted: str) -> dict:
+    out: dict = {}
+    for item in filter(None, dotted.split(",")):
+        key, value = item.split("=", 1)
+        *parents, last = key.split(".")
+        node = out
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[last] = value
+    return out
+
+
+def run_predict(runtime_params: dict) -> float:
+    """Seconds of one ``kedro run --pipelines predict`` (session creation included)."""
+    from kedro.framework.session import KedroSession
+
+    start = time.perf_counter()
+    with KedroSession.create(project_path=ROOT, runtime_params=runtime_params) as session:
+        session.run(pipeline_names=["predict"])
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(ROOT)
+    base = {**_nested(args.params), "predict_dir": args.folder, "predict_model": args.model}
+    modes = {
+        "off": {**base, "predict": {"explain": False}},
+        "on": {**base, "predict": {"explain": True, "explain_top_k": args.top_k}},
+    }
+    n_files = sum(1 for p in Path(args.folder).rglob("*") if p.is_file())
+    run_predict(modes["off"])  # warm-up: TensorFlow import and tracing
+    logging.disable(logging.INFO)
+    times: dict[str, list[float]] = {"off": [], "on": []}
+    for _ in range(args.repeats):
+        for mode, params in modes.items():
+            times[mode].append(run_predict(params))
+    logging.disable(logging.NOTSET)
+    off, on = statistics.median(times["off"]), statistics.median(times["on"])
+    print(f"folder: {args.folder} ({n_files} files), model {args.model}, "
+          f"explain_top_k {args.top_k}, {args.repeats} runs each")
+    print("explain off: " + " ".join(f"{t:.2f}" for t in times["off"]) + f" s (median {off:.2f})")
+    print("explain on:  " + " ".join(f"{t:.2f}" for t in times["on"]) + f" s (median {on:.2f})")
+    print(f"ratio on/off: {on / off:.2f}  (goal <= 1.5)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""Why this genre: class activation maps of the predictions (issue 15).
+
+* :mod:`.cam` — maps from the classifier head's exact input gradient and the backbone's
+  last feature map (no TensorFlow gradient).
+* :mod:`.overlay` — the painting with a map per genre, as an image a person reads at a
+  glance.
+* :mod:`.gallery` — the report's gallery of test paintings, correct and wrong.
+"""
+
+from art_genre.explain.cam import (
+    Explainer,
+    Explanation,
+    class_activation_maps,
+    explain_features,
+    feature_map_gradient,
+    pooled_feature_gradient,
+    top_genres,
+)
+
+__all__ = [
+    "Explainer",
+    "Explanation",
+    "class_activation_maps",
+    "explain_features",
+    "feature_map_gradient",
+    "pooled_feature_gradient",
+    "top_genres",
+]

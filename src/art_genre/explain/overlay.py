@@ -1,0 +1,185 @@
+"""Draw class activation maps over the painting, readable at a glance.
+
+An overlay is one image: the painting, then the painting once more per explained genre
+with its map laid over it, each panel titled (``Impressionism 0.91``). The maps (a few
+cells a side, e.g. 7 x 7) are upsampled smoothly to the painting, scaled by the largest
+value of all the overlay's maps (so a genre with little evidence in the picture shows a
+faint map beside a strong one, not an equally red one) and drawn in the ``jet`` colours with an opacity that grows with it, so that
+where the map is zero the painting shows untouched and the regions that speak for the
+genre glow red. Drawn with Pillow alone (no Matplotlib figure per image): ``predict``
+writes one per painting, and this keeps them cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from art_genre.features.images import to_display_image
+
+__all__ = ["COLOURMAP", "blend_map", "compact", "genre_title", "panel_image", "render_overlay"]
+
+COLOURMAP = "jet"
+_MAX_OPACITY = 0.6
+_TITLE_HEIGHT = 26
+_GAP = 6
+_BACKGROUND = (255, 255, 255)
+
+
+@lru_cache(maxsize=1)
+def _palette() -> list[int]:
+    """The colour map as a Pillow palette: 256 RGB triplets, flat."""
+    from matplotlib import colormaps  # noqa: PLC0415 - only the colour table
+
+    table = np.rint(colormaps[COLOURMAP](np.linspace(0, 1, 256))[:, :3] * 255)
+    return table.astype(np.uint8).ravel().tolist()
+
+
+@lru_cache(maxsize=1)
+def _opacity_table() -> list[int]:
+    return [round(_MAX_OPACITY * v) for v in range(256)]
+
+
+@lru_cache(maxsize=4)
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        from matplotlib import font_manager  # noqa: PLC0415 - the font file only
+
+        return ImageFont.truetype(font_manager.findfont("DejaVu Sans"), size)
+    except Exception:  # pragma: no cover - no FreeType: Pillow's own font
+        return ImageFont.load_default()
+
+
+def blend_map(painting: Image.Image, cam: np.ndarray, peak: float | None = None) -> Image.Image:
+    """The painting with one map over it (see the module docstring).
+
+    Args:
+        painting: RGB image, any size.
+        cam: Non-negative map ``(H, W)`` over the whole painting (the backbone sees the
+            painting resized to a square, so map cell ``(i, j)`` covers the same fraction
+            of the painting whatever its shape).
+        peak: The map value drawn at full strength (default: the map's maximum).
+
+    Returns:
+        A new RGB image of the painting's size; the painting itself if the map is all 0.
+    """
+    cam = np.asarray(cam, dtype=np.float32)
+    if peak is None:
+        peak = float(cam.max()) if cam.size else 0.0
+    if not np.isfinite(peak) or peak <= 0:
+        return painting.copy()
+    cells = np.rint(np.clip(cam / peak, 0.0, 1.0) * 255.0).astype(np.uint8)
+    level = Image.fromarray(cells, mode="L").resize(painting.size, Image.Resampling.BILINEAR)
+    colours = Image.frombytes("P", level.size, level.tobytes())
+    colours.putpalette(_palette())
+    opacity = level.point(_opacity_table())
+    return Image.composite(colours.convert("RGB"), painting.convert("RGB"), opacity)
+
+
+def compact(overlay: Image.Image) -> Image.Image:
+    """The overlay with a 256-colour palette (fast octree, no dithering).
+
+    Its PNG is about a quarter of the RGB one's size and is written about three times
+    faster, with no difference a reader would notice at a glance.
+    """
+    return overlay.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+
+
+def genre_title(genre: str, probability: float) -> str:
+    """A panel title: ``"Impressionism 0.91"`` (``"<0.01"`` for tiny probabilities)."""
+    return f"{genre} {probability:.2f}" if probability >= 0.005 else f"{genre} <0.01"
+
+
+def _fit_title(
+    draw: ImageDraw.ImageDraw, text: str, width: int, size: int
+) -> tuple[str, int]:
+    """The title and font size that fit ``width``: smaller type first (down to 11 px),
+    then the start of the text shortened; its last word (the probability) always stays."""
+    for candidate in range(size, 10, -1):
+        if draw.textlength(text, font=_font(candidate)) <= width:
+            return text, candidate
+    font = _font(11)
+    head, _, tail = text.rpartition(" ")
+    if not head:
+        head, tail = text, ""
+    tail = f"… {tail}" if tail else "…"
+    while len(head) > 1 and draw.textlength(head + tail, font=font) > width:
+        head = head[:-1]
+    return head + tail, 11
+
+
+def panel_image(image: Image.Image, panel_height: int) -> Image.Image:
+    """The painting as one overlay panel shows it: upright RGB, ``panel_height`` high.
+
+    The width follows the aspect ratio, kept between half and twice the height. A panel
+    image passes through :func:`render_overlay` unchanged (``predict`` keeps one per
+    painting from its first decoding instead of decoding the file twice).
+
+    Args:
+        image: The decoded painting (any mode, size and orientation).
+        panel_height: Panel height in pixels.
+
+    Returns:
+        An RGB image.
+    """
+    upright = to_display_image(image, max(image.size))  # RGB, EXIF-rotated, full size
+    aspect = min(max(upright.width / upright.height, 0.5), 2.0)
+    size = (max(1, round(panel_height * aspect)), panel_height)
+    if upright.size == size:
+        return upright
+    return upright.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+
+
+def render_overlay(
+    image: Image.Image,
+    maps: np.ndarray,
+    titles: Sequence[str],
+    *,
+    first_title: str = "painting",
+    panel_height: int = 240,
+    font_size: int = 15,
+) -> Image.Image:
+    """The painting, then one panel per map: ``len(maps) + 1`` titled panels in a row.
+
+    Args:
+        image: The decoded painting (any mode, size and orientation).
+        maps: ``(k, H, W)`` non-negative maps, one per genre.
+        titles: One title per map, e.g. ``"Impressionism 0.91"``.
+        first_title: Title of the plain painting's panel.
+        panel_height: Height of every panel in pixels (the width follows the painting's
+            aspect ratio, at most twice the height).
+        font_size: Title size in pixels.
+
+    Returns:
+        An RGB image.
+
+    Raises:
+        ValueError: If ``titles`` and ``maps`` differ in length.
+    """
+    maps = np.asarray(maps)
+    if len(titles) != len(maps):
+        raise ValueError(f"{len(maps)} maps but {len(titles)} titles.")
+    painting = panel_image(image, panel_height)
+    size = painting.size
+    peak = float(maps.max()) if maps.size else 0.0
+    panels = [painting, *(blend_map(painting, cam, peak) for cam in maps)]
+    all_titles = [first_title, *titles]
+    width = len(panels) * size[0] + (len(panels) - 1) * _GAP
+    canvas = Image.new("RGB", (width, _TITLE_HEIGHT + panel_height), _BACKGROUND)
+    draw = ImageDraw.Draw(canvas)
+    # One type size for all titles: the largest at which each fits (or 11 px, shortened).
+    font_size = min(_fit_title(draw, t, size[0] - 4, font_size)[1] for t in all_titles)
+    for n, (panel, title) in enumerate(zip(panels, all_titles, strict=True)):
+        left = n * (size[0] + _GAP)
+        canvas.paste(panel, (left, _TITLE_HEIGHT))
+        text, text_size = _fit_title(draw, title, size[0] - 4, font_size)
+        draw.text(
+            (left + 2, (_TITLE_HEIGHT - text_size) // 2 - 1),
+            text,
+            fill=(0, 0, 0),
+            font=_font(text_size),
+        )
+    return canvas
