@@ -51,7 +51,7 @@ def test_default_run_on_the_sample(kedro_project):
     thresholds = json.loads((reporting / "thresholds.json").read_text())
     assert list(thresholds) == list(MODELS)
     html = (reporting / "report.html").read_text(encoding="utf-8")
-    assert html.count("data:image/png;base64,") == len(PLOTS)
+    assert html.count("data:image/png;base64,") == len(PLOTS) + 1  # and the CAM gallery
     for name in PLOTS:
         assert (reporting / "plots" / f"{name}.png").stat().st_size > 5_000
     first = (reporting / "metrics.json").read_bytes()

@@ -67,7 +67,7 @@ def test_report_names_every_model(report):
 
 def test_html_embeds_every_plot_and_md_links_them(report):
     md, html, plots = report
-    assert len(plots) == 8
+    assert len(plots) == len(PLOT_CAPTIONS) == 9  # eight plots and the CAM gallery
     for name, png in plots.items():
         assert f'src="data:image/png;base64,{base64.b64encode(png).decode()}"' in html
         assert f"(plots/{name}.png)" in md

@@ -118,6 +118,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "feature_engineering_params": "params:feature_engineering",
                     "reporting_params": "params:reporting",
                     **{name: f"plot_{name}" for name in PLOTS},
+                    "cam_gallery": "plot_cam_gallery",
                 },
                 outputs=["report_md", "report_html"],
                 name="build_report",

@@ -53,6 +53,9 @@ PLOT_CAPTIONS = {
     "genre_distribution": "Images per genre in each split.",
     "genre_cooccurrence": "How often two genres label the same image (all splits).",
     "pca_variance": "Variance of the backbone features explained by each PCA component.",
+    "cam_gallery": "Why this genre: test paintings of `reporting.gallery_model` (first seed), "
+    "its most confident right answers and mistakes, each with the class activation maps "
+    "of two genres on one colour scale (true and predicted for a mistake).",
 }
 
 
@@ -146,6 +149,7 @@ def build_report(
     blocks += [Heading("All metrics", 3)] + metric_tables(summary)
     blocks += [Heading("Per genre", 3)] + per_genre_section(per_genre_metrics, thresholds)
     blocks += image("per_genre_f1") + image("top1_confusion")
+    blocks += [Heading("Why this genre", 3)] + image("cam_gallery")
     blocks += [Heading("Training", 3)] + image("training_curves") + image("bnn_residuals")
     extra = [n for n in plots if n not in PLOT_CAPTIONS]
     if extra:
