@@ -177,6 +177,27 @@ class RunManifestHook:
 
     def __init__(self) -> None:
         self.manifest: dict[str, Any] | None = None
+        self._run_params: dict[str, Any] = {}
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        """Remember what was asked for (env, runtime parameters) for the report."""
+        self._run_params = dict(run_params)
+
+    @hook_impl
+    def before_node_run(
+        self, node: Any, catalog: Any, inputs: dict[str, Any], is_async: bool
+    ) -> dict[str, Any] | None:
+        """Hand the report node this run's manifest so far (under ``run_manifest`` of its
+        ``params:reporting``): the report shows the commit, environment, runtime
+        parameters, packages and fingerprints of the run that wrote it."""
+        if not node.name.endswith("build_report") or "params:reporting" not in inputs:
+            return None
+        params = inputs["params:reporting"]
+        params = params.model_dump() if hasattr(params, "model_dump") else dict(params)
+        project_path = Path(self._run_params.get("project_path") or ".")
+        manifest = build_manifest(self._run_params, catalog, project_path)
+        return {"params:reporting": {**params, "run_manifest": manifest}}
 
     @hook_impl(tryfirst=True)  # before the MLflow hook, which logs the manifest
     def after_pipeline_run(

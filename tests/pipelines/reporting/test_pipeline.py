@@ -51,6 +51,11 @@ def test_default_run_on_the_sample(kedro_project):
     thresholds = json.loads((reporting / "thresholds.json").read_text())
     assert list(thresholds) == list(MODELS)
     html = (reporting / "report.html").read_text(encoding="utf-8")
+    md = (reporting / "report.md").read_text(encoding="utf-8")
+    # the manifest hook handed the report this run's commit, env and fingerprints
+    assert "## This run" in md and "**Environment:** `test`" in md
+    manifest = json.loads((reporting / "run_manifest.json").read_text())
+    assert manifest["fingerprints"]["pca"][:16] in md
     assert html.count("data:image/png;base64,") == len(PLOTS) + 1  # and the CAM gallery
     for name in PLOTS:
         assert (reporting / "plots" / f"{name}.png").stat().st_size > 5_000

@@ -27,6 +27,7 @@ from .sections import (
     comparison_section,
     data_section,
     group_issues,
+    manifest_section,
     metric_tables,
     pairwise_section,
     per_genre_section,
@@ -155,4 +156,5 @@ def build_report(
     if extra:
         blocks += [Heading("More plots", 3)] + [b for n in extra for b in image(n)]
     blocks += caveats_section(split_summary, feature_params, models, per_genre_metrics, study)
+    blocks += manifest_section(params.get("run_manifest"))
     return render_markdown(blocks), render_html(blocks, title)

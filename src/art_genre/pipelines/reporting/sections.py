@@ -595,3 +595,38 @@ def study_section(summary: pd.DataFrame, study: Mapping[str, Any]) -> list[Block
     if study.get("note"):
         blocks.append(Paragraph(f"**The study's numbers:** {study['note']}"))
     return blocks
+
+
+REPORTED_PACKAGES = ("art_genre", "kedro", "kedro-datasets", "numpy", "scikit-learn",
+                     "tensorflow", "tensorflow-cpu", "keras", "pandas", "mlflow")
+
+
+def manifest_section(manifest: Mapping[str, Any] | None) -> list[Block]:
+    """What produced this report: commit, environment, parameters, packages, fingerprints
+    (the full record: ``run_manifest.json``, written after the run)."""
+    if not manifest:
+        return []
+    git = manifest.get("git") or {}
+    packages = manifest.get("packages") or {}
+    fingerprints = manifest.get("fingerprints") or {}
+    items = [
+        f"**Commit:** `{git.get('commit') or 'unknown'}`"
+        + (" (with uncommitted changes)" if git.get("dirty") else ""),
+        f"**Environment:** `{manifest.get('env')}`; pipelines "
+        f"{', '.join(f'`{p}`' for p in manifest.get('pipelines') or [])}; runtime "
+        f"parameters `{manifest.get('runtime_params') or {}}`.",
+        "**Packages:** "
+        + ", ".join(f"{name} {packages[name]}" for name in REPORTED_PACKAGES if name in packages)
+        + f"; Python {manifest.get('python')}.",
+    ]
+    rows = [[name, f"`{str(value)[:16]}`"] for name, value in fingerprints.items()
+            if isinstance(value, str)]
+    rows += [[f"{kind} {model}", f"`{str(value)[:16]}`"]
+             for kind in ("models", "thresholds")
+             for model, value in (fingerprints.get(kind) or {}).items() if value]
+    blocks: list[Block] = [Heading("This run"), Bullets(items)]
+    if rows:
+        blocks.append(Table(["artefact", "fingerprint (first 16 hex digits)"], rows,
+                            "Content hashes of what the run used and wrote "
+                            "(`run_manifest.json` has them in full)."))
+    return blocks
