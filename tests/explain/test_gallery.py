@@ -63,7 +63,9 @@ def test_the_gallery_figure_on_a_random_backbone():
         i: (lambda n=n: Image.fromarray(rng.integers(0, 256, (60 + 10 * n, 80, 3), np.uint8)))
         for n, i in enumerate(ids)
     }
-    predictions = {"adam": {"genres": GENRES, "test": {"image_ids": ids, "proba": PROBA, "Y": Y}}}
+    logits = np.log(PROBA) - np.log1p(-PROBA)  # one seed, as predict_splits writes them
+    predictions = {"adam": {"genres": GENRES, "seeds": [42],
+                            "test": {"image_ids": ids, "logits": logits[None], "Y": Y}}}
     figure = explain_gallery(
         predictions, images, saved, scaler, pca, "adam", 4, **{"adam_model": model}
     )
