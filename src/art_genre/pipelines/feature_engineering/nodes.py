@@ -231,6 +231,7 @@ class _DaskShardProducer:
             retries=dask.retries,
             decode_workers=params.backbone.decode_workers,
             dashboard_address=dask.dashboard_address,
+            max_in_flight=dask.max_in_flight,
         )
 
     def get(self, key: str) -> dict[str, Any]:

@@ -130,6 +130,10 @@ class DaskParams(BaseModel):
             ``distributed.scheduler.allowed-failures``).
         dashboard_address: Dashboard of the ``LocalCluster`` (``":8787"``; needs
             ``bokeh``); ``null``: none.
+        max_in_flight: At most this many batch tasks on the cluster at once (the next is
+            submitted as each finished shard is written), so that a plan of a million
+            images neither floods the scheduler nor keeps every result there; ``null``:
+            every batch at once.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -140,6 +144,7 @@ class DaskParams(BaseModel):
     tf_threads: int | None = Field(None, ge=1)
     retries: int = Field(2, ge=0)
     dashboard_address: str | None = None
+    max_in_flight: int | None = Field(64, ge=1)
 
     @field_validator("address")
     @classmethod
