@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from art_genre.features import (
     BACKBONES,
@@ -18,9 +19,11 @@ from art_genre.features import (
     WeightsUnavailableError,
     build_backbone,
     build_explaining_backbone,
+    extract_features,
     feature_width,
     preprocess,
 )
+from art_genre.features.backbones import cpu_has_fast_bfloat16
 from tests.conftest import SHARED_KERAS, needs
 
 # ---------------------------------------------------------------- validation
@@ -63,6 +66,9 @@ from tests.conftest import SHARED_KERAS, needs
         ),
         ({"resample": "cubic"}, "resample must be one of"),
         ({"seed": "x", "weights": None}, "seed must be an integer"),
+        ({"precision": "float16"}, "precision must be one of float32, bfloat16"),
+        ({"precision": None}, "precision must be one of"),
+        ({"jpeg_draft": "yes"}, "jpeg_draft must be true or false"),
     ],
 )
 def test_invalid_settings_rejected_up_front(kwargs, message):
@@ -120,6 +126,8 @@ def test_fingerprint_changes_with_every_setting(tmp_path):
         replace(base, input_size=192),
         replace(base, resample="bicubic"),
         replace(base, seed=1),
+        replace(base, precision="bfloat16"),
+        replace(base, jpeg_draft=True),
     ]
     fingerprints = [v.fingerprint() for v in variants]
     assert len(set(fingerprints)) == len(variants)
@@ -370,3 +378,64 @@ def test_random_weights_ignore_the_global_random_state():
     np.testing.assert_array_equal(quiet, busy)
     other = BackboneSettings(name="mobilenet", weights=None, alpha=0.25, input_size=64, seed=1)
     assert not np.array_equal(quiet, np.asarray(build_backbone(other).predict_on_batch(batch)))
+
+
+# ----------------------------------------------------------------- precision
+
+
+def test_precision_normalised_and_default_fingerprint_kept():
+    assert BackboneSettings(precision="BFloat16").precision == "bfloat16"
+    # float32 / no draft leave the pinned fingerprint (and the caches made before) as is
+    assert BackboneSettings(precision="float32", jpeg_draft=False).fingerprint() == (
+        BackboneSettings().fingerprint()
+    )
+
+
+@pytest.mark.slow
+def test_bfloat16_features_are_float32_and_close(tiny_settings, tiny_model):
+    import keras
+
+    bf16 = replace(tiny_settings, precision="bfloat16")
+    model = build_backbone(bf16)
+    # the mixed policy belongs to this model only: the global policy is untouched
+    assert keras.config.dtype_policy().name == "float32"
+    assert model.layers[-1].dtype_policy.name == "mixed_bfloat16"
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (4, 224, 224, 3), dtype=np.uint8)
+    x = preprocess(tiny_settings, pixels)
+    ref = np.asarray(tiny_model.predict_on_batch(x), dtype=np.float32)
+    ids, feats, _ = extract_features(
+        [(str(i), Image.fromarray(p)) for i, p in enumerate(pixels)],
+        model,
+        bf16,
+        progress=False,
+    )
+    assert feats.dtype == np.float32 and feats.shape == ref.shape
+    # bfloat16 keeps 8 bits of mantissa (~0.4 % per rounding); through 28 random-weight
+    # layers (BatchNorm calibrated in bfloat16 too) that adds up to ~10 % per feature
+    scale = np.abs(ref).mean()
+    corr = np.corrcoef(feats.ravel(), ref.ravel())[0, 1]
+    assert np.abs(feats - ref).mean() < 0.2 * scale
+    assert corr > 0.75  # measured 0.85 (ImageNet weights: see benchmarks)
+
+
+def test_cpu_bfloat16_flags(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor : 0\nflags : fpu avx2 avx512f\n")
+    assert cpu_has_fast_bfloat16(info) is False
+    info.write_text("flags : fpu avx512f avx512_bf16\nflags : fpu amx_bf16\n")
+    assert cpu_has_fast_bfloat16(info) is True
+    assert cpu_has_fast_bfloat16(tmp_path / "missing") is None
+
+
+def test_no_fast_bfloat16_is_logged_once(monkeypatch, caplog):
+    from art_genre.features import backbones
+
+    monkeypatch.setattr(backbones, "_WARNED_BF16", [])
+    monkeypatch.setattr(backbones, "cpu_has_fast_bfloat16", lambda: False)
+    monkeypatch.setattr(backbones, "_has_gpu", lambda: False)
+    with caplog.at_level("WARNING", logger=backbones.__name__):
+        backbones.warn_if_no_fast_bfloat16()
+        backbones.warn_if_no_fast_bfloat16()
+    messages = [r.getMessage() for r in caplog.records if "AVX512-BF16" in r.getMessage()]
+    assert len(messages) == 1

@@ -193,3 +193,99 @@ def test_path_items_ids(tmp_path):
     assert image_id == "a/x.jpg"
     assert load().size == (4, 4)
     assert next(path_items([p]))[0] == "x.jpg"
+
+
+# ------------------------------------------------------- reduced-size JPEG decoding
+
+
+def _painting_like(width: int, height: int, seed: int = 0) -> Image.Image:
+    """A smooth image with strokes and fine texture (not noise: JPEG-like content)."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    base = np.stack(
+        [
+            128 + 100 * np.sin(x / 97 + c) * np.cos(y / 131 - c) + 20 * np.sin(x / 7 + y / 11)
+            for c in range(3)
+        ],
+        axis=-1,
+    )
+    coarse = rng.normal(0, 25, (height // 40 + 1, width // 40 + 1, 3))
+    base += np.kron(coarse, np.ones((40, 40, 1)))[:height, :width]
+    return Image.fromarray(np.clip(base, 0, 255).astype(np.uint8), mode="RGB")
+
+
+@pytest.fixture(scope="module")
+def big_jpeg(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("draft") / "big.jpg"
+    _painting_like(2400, 1800).save(path, quality=90)
+    return path
+
+
+def test_draft_decodes_big_jpeg_at_or_above_target(big_jpeg):
+    from art_genre.features.images import draft_jpeg
+
+    img = open_image(big_jpeg, lazy=True)
+    assert img.size == (2400, 1800)
+    assert draft_jpeg(img, 224, 224)
+    img.load()
+    # 1/8 is the smallest scale with both sides >= 224 (1800 / 8 = 225)
+    assert img.size == (300, 225)
+    assert min(img.size) >= 224
+
+
+def test_draft_pixels_stay_close_to_full_decoding(big_jpeg):
+    full = to_model_input(open_image(big_jpeg), (224, 224)).astype(np.int16)
+    drafted = to_model_input(open_image(big_jpeg, lazy=True), (224, 224), draft=True)
+    diff = np.abs(drafted.astype(np.int16) - full)
+    assert diff.mean() < 3.0  # grey levels out of 255
+    assert np.percentile(diff, 99) < 20
+
+
+def test_draft_off_gives_todays_bytes_exactly(big_jpeg):
+    today = to_model_input(open_image(big_jpeg), (224, 224))
+    lazy_off = to_model_input(open_image(big_jpeg, lazy=True), (224, 224), draft=False)
+    assert np.array_equal(today, lazy_off)
+
+
+@pytest.mark.parametrize(("fmt", "size"), [("JPEG", (400, 300)), ("PNG", (2400, 1800))])
+def test_draft_leaves_small_jpegs_and_other_formats_alone(tmp_path, fmt, size):
+    path = save(_painting_like(*size), tmp_path / f"img.{fmt.lower()}", format=fmt)
+    today = to_model_input(open_image(path), (224, 224))
+    drafted = to_model_input(open_image(path, lazy=True), (224, 224), draft=True)
+    assert np.array_equal(today, drafted)
+
+
+def test_draft_of_decoded_image_is_a_no_op(big_jpeg):
+    from art_genre.features.images import draft_jpeg
+
+    img = open_image(big_jpeg)  # already decoded: nothing to gain, nothing changes
+    assert not draft_jpeg(img, 224, 224)
+    assert img.size == (2400, 1800)
+
+
+def test_draft_respects_exif_rotation(tmp_path):
+    from art_genre.features.images import draft_jpeg
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated 90 degrees: stored 2400 x 1000 is shown 1000 x 2400
+    path = tmp_path / "rotated.jpg"
+    _painting_like(2400, 1000).save(path, exif=exif.tobytes())
+    img = open_image(path, lazy=True)
+    # target 448 wide x 224 high once shown: stored sides must stay >= (224, 448)
+    assert draft_jpeg(img, 448, 224)
+    img.load()
+    # 1/2, not the 1/4 the unrotated sides would allow (1000 / 4 = 250 < 448)
+    assert img.size == (1200, 500)
+    out = to_model_input(open_image(path, lazy=True), (224, 448), draft=True)
+    assert out.shape == (224, 448, 3)
+
+
+def test_lazy_image_dataset_decodes_on_first_use(big_jpeg):
+    from kedro_datasets.pillow import ImageDataset
+
+    from art_genre.datasets import LazyImageDataset
+
+    lazy = LazyImageDataset(filepath=str(big_jpeg)).load()
+    assert lazy.tile  # opened, not decoded
+    full = ImageDataset(filepath=str(big_jpeg)).load()
+    assert np.array_equal(np.asarray(lazy), np.asarray(full))

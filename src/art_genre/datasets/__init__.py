@@ -8,6 +8,7 @@ from .atomic import (
 )
 from .figure_png_dataset import FigurePNGDataset
 from .file_digest_dataset import FileDigestDataset
+from .lazy_image_dataset import LazyImageDataset
 from .optional_csv_dataset import OptionalCSVDataset
 from .partitioned_cache_dataset import PartitionedCacheDataset
 from .portable import (
@@ -30,6 +31,7 @@ __all__ = [
     "AtomicSaveMixin",
     "FigurePNGDataset",
     "FileDigestDataset",
+    "LazyImageDataset",
     "OptionalCSVDataset",
     "PartitionedCacheDataset",
 ]

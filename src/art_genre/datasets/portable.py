@@ -36,6 +36,7 @@ from kedro_datasets._typing import JSONPreview
 from kedro_datasets.json import JSONDataset
 
 from art_genre.portable import (
+    META_KEY,
     ArtefactFormatError,
     content_hash,
     from_parts,
@@ -185,6 +186,34 @@ class ArrayBundleDataset(_PortableDataset):
                 f"written); write it again with `{self._rerun}`."
             )
         return from_parts(meta["data"], arrays)
+
+    def load_manifest(self) -> Any:
+        """The saved data without reading its arrays: each is ``{"__array__": name}``.
+
+        Reads only the archive's ``__meta__`` member (the JSON tree: ids, digests,
+        settings), not the arrays' bytes, so listing what a folder of bundles holds
+        costs a few KB per file, whatever the size of the arrays. The content hash is
+        not checked here (it covers the arrays); :meth:`load` checks it.
+
+        Raises:
+            ArtefactFormatError: Naming the file and the command that rewrites it.
+        """
+        path = self._load_path()
+        try:
+            with self._fs.open(path, "rb") as file:
+                with np.load(file, allow_pickle=False) as archive:
+                    meta = json.loads(str(archive[META_KEY][()]))
+        except Exception as error:  # noqa: BLE001 - every way a file can be broken
+            raise ArtefactFormatError(
+                f"{path} is corrupt, truncated or not an art_genre artefact "
+                f"({type(error).__name__}); write it again with `{self._rerun}`."
+            ) from None
+        if not isinstance(meta, dict) or meta.get("format") != BUNDLE_FORMAT:
+            raise ArtefactFormatError(
+                f"{path} is not an art_genre array bundle; write it again with "
+                f"`{self._rerun}`."
+            )
+        return meta["data"]
 
     def save(self, data: Any) -> None:
         """Write ``data`` (atomically on a local disk)."""

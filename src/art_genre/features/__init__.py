@@ -14,6 +14,7 @@ preprocessed, so importing this package is cheap.
 from art_genre.features.backbones import (
     BACKBONES,
     POOLING_MODES,
+    PRECISIONS,
     BackboneSettings,
     BackboneSpec,
     WeightsUnavailableError,
@@ -40,6 +41,7 @@ from art_genre.features.images import (
 __all__ = [
     "BACKBONES",
     "POOLING_MODES",
+    "PRECISIONS",
     "RESAMPLING_METHODS",
     "BackboneSettings",
     "BackboneSpec",

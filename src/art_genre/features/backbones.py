@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -28,7 +31,12 @@ from art_genre.features.images import RESAMPLING_METHODS, describe_error
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
+logger = logging.getLogger(__name__)
+
 POOLING_MODES = ("avg", "max", "flatten")
+PRECISIONS = ("float32", "bfloat16")
+_POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
+_BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 _FINGERPRINT_SCHEME = 1
 _CALIBRATION_IMAGES = 4
 
@@ -149,6 +157,12 @@ class BackboneSettings:
         resample: Resize filter used by :func:`~art_genre.features.images.to_model_input`.
         seed: Seed of the random initialisation, used only when ``weights`` is
             ``None`` so that offline runs are reproducible.
+        precision: Compute precision of the backbone: ``"float32"`` or ``"bfloat16"``
+            (Keras' ``mixed_bfloat16`` policy: float32 weights, bfloat16 compute; fast
+            only on CPUs with AVX512-BF16/AMX or on GPUs). Features are float32 either way.
+        jpeg_draft: Decode JPEGs at least twice the input size at a reduced scale
+            (1/2, 1/4 or 1/8, the smallest that stays at or above the input size)
+            before the resize (see :func:`~art_genre.features.images.to_model_input`).
     """
 
     name: str = "resnet50"
@@ -158,6 +172,8 @@ class BackboneSettings:
     input_size: int = 224
     resample: str = "bilinear"
     seed: int = 0
+    precision: str = "float32"
+    jpeg_draft: bool = False
 
     def __post_init__(self) -> None:
         """Validate every field and normalise ``name``, ``weights`` and ``alpha``."""
@@ -198,6 +214,14 @@ class BackboneSettings:
             raise ValueError(f"resample must be one of {known}; got {self.resample!r}.")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ValueError(f"seed must be an integer, got {self.seed!r}.")
+        if isinstance(self.precision, str):
+            object.__setattr__(self, "precision", self.precision.strip().lower())
+        if self.precision not in PRECISIONS:
+            raise ValueError(
+                f"precision must be one of {', '.join(PRECISIONS)}; got {self.precision!r}."
+            )
+        if not isinstance(self.jpeg_draft, bool):
+            raise ValueError(f"jpeg_draft must be true or false, got {self.jpeg_draft!r}.")
 
     @property
     def spec(self) -> BackboneSpec:
@@ -219,7 +243,9 @@ class BackboneSettings:
 
         Covers the backbone name, weights (ImageNet file name; a weights file's
         content hash; or the seed and Keras version for random weights),
-        pooling, alpha, input size and resize method.
+        pooling, alpha, input size and resize method, and the compute precision and
+        reduced-size JPEG decoding when they differ from float32 / off (so that caches
+        made before these settings existed keep their fingerprint).
 
         Returns:
             16 hexadecimal characters.
@@ -243,6 +269,10 @@ class BackboneSettings:
             "input_size": self.input_size,
             "resample": self.resample,
         }
+        if self.precision != "float32":
+            payload["precision"] = self.precision
+        if self.jpeg_draft:
+            payload["jpeg_draft"] = True
         blob = json.dumps(payload, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -435,21 +465,24 @@ def build_backbone(settings: BackboneSettings) -> keras.Model:
     if spec.alphas is not None:
         kwargs["alpha"] = settings.alpha
     constructor = getattr(keras.applications, spec.constructor)
-    try:
-        base = constructor(**kwargs)
-    except Exception as exc:
-        frame = _get_file_frame(exc) if settings.weights == "imagenet" else None
-        if frame is not None:
-            raise _weights_unavailable(settings, exc, frame) from exc
-        raise
-    if settings.weights is None:
-        _randomise_weights(base, settings.seed)
-        _calibrate_batch_norm(base, settings)
-    if settings.pooling == "flatten":
-        outputs = keras.layers.Flatten(name="flatten_features")(base.output)
-        model = keras.Model(base.inputs, outputs, name=f"{base.name}_flatten")
-    else:
-        model = base
+    if settings.precision != "float32":
+        warn_if_no_fast_bfloat16()
+    with _dtype_policy(keras, _POLICIES[settings.precision]):
+        try:
+            base = constructor(**kwargs)
+        except Exception as exc:
+            frame = _get_file_frame(exc) if settings.weights == "imagenet" else None
+            if frame is not None:
+                raise _weights_unavailable(settings, exc, frame) from exc
+            raise
+        if settings.weights is None:
+            _randomise_weights(base, settings.seed)
+            _calibrate_batch_norm(base, settings)
+        if settings.pooling == "flatten":
+            outputs = keras.layers.Flatten(name="flatten_features")(base.output)
+            model = keras.Model(base.inputs, outputs, name=f"{base.name}_flatten")
+        else:
+            model = base
     model.trainable = False
     return model
 
@@ -486,6 +519,70 @@ def build_explaining_backbone(settings: BackboneSettings) -> keras.Model:
     )
     explaining.trainable = False
     return explaining
+
+
+_POLICY_LOCK = threading.Lock()
+
+
+@contextmanager
+def _dtype_policy(keras: Any, policy: str) -> Iterator[None]:
+    """Build under Keras' global dtype ``policy``, restoring the previous one after.
+
+    Layers take the global policy when they are created, so the policy applies to this
+    backbone only; the lock keeps two threads building at once from seeing each other's.
+    """
+    if policy == "float32" and keras.config.dtype_policy().name == "float32":
+        yield
+        return
+    with _POLICY_LOCK:
+        previous = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(policy)
+        try:
+            yield
+        finally:
+            keras.config.set_dtype_policy(previous)
+
+
+def cpu_has_fast_bfloat16(cpuinfo: str | Path = "/proc/cpuinfo") -> bool | None:
+    """Whether the CPU flags list AVX512-BF16 or AMX-BF16 (``None``: flags unknown)."""
+    try:
+        text = Path(cpuinfo).read_text(errors="replace")
+    except OSError:
+        return None
+    flags: set[str] = set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            flags.update(line.partition(":")[2].split())
+    if not flags:
+        return None
+    return any(flag in flags for flag in _BF16_CPU_FLAGS)
+
+
+_WARNED_BF16: list[bool] = []
+
+
+def _has_gpu() -> bool:
+    try:
+        import tensorflow as tf  # noqa: PLC0415 - already imported by Keras here
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    except Exception:  # noqa: BLE001 - another Keras backend: judge by the CPU
+        return False
+
+
+def warn_if_no_fast_bfloat16() -> None:
+    """Log once per process when the CPU has no bfloat16 instructions."""
+    if _WARNED_BF16 or cpu_has_fast_bfloat16() is not False:
+        return
+    if _has_gpu():
+        return  # the model runs on the GPU, whose bfloat16 units are fast
+    _WARNED_BF16.append(True)
+    logger.warning(
+        "backbone.precision is bfloat16 but this CPU has neither AVX512-BF16 nor "
+        "AMX-BF16 (/proc/cpuinfo): bfloat16 is emulated and usually slower than "
+        "float32 here (on a GPU it is fast); precision: float32 is the better choice "
+        "on this machine."
+    )
 
 
 def _calibrate_batch_norm(model: keras.Model, settings: BackboneSettings) -> None:

@@ -30,6 +30,7 @@ import threading
 import time
 import uuid
 import weakref
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -254,6 +255,10 @@ class DaskBatchExtraction:
         decode_workers: Threads decoding a batch's images on the worker.
         dashboard_address: ``LocalCluster`` dashboard (``None``: none).
         progress: Show a progress bar of the images handed out.
+        max_in_flight: At most this many tasks submitted and not yet handed out
+            (``None``: every batch at once). The next batch is submitted as each result
+            is handed out, so a plan of a million images neither floods the scheduler
+            nor holds every task (and its result) on the cluster at once.
     """
 
     def __init__(
@@ -269,6 +274,7 @@ class DaskBatchExtraction:
         decode_workers: int = 1,
         dashboard_address: str | None = None,
         progress: bool = True,
+        max_in_flight: int | None = None,
     ) -> None:
         from distributed import Client, LocalCluster  # noqa: PLC0415 - optional, heavy
 
@@ -279,6 +285,12 @@ class DaskBatchExtraction:
         self._sizes = {key: len(items) for key, items in batches}
         self._futures: dict[str, Future] = {}
         self.n_submitted = 0
+        if max_in_flight is not None and max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be at least 1, got {max_in_flight}.")
+        self.max_in_flight = max_in_flight
+        self._queue: deque[tuple[str, Sequence[tuple[str, Callable[[], Any]]]]] = deque()
+        self._task_args: tuple[int, int, int | None] = (retries, decode_workers, tf_threads)
+        self._run = uuid.uuid4().hex[:8]
         started = time.perf_counter()
         if address is None:
             self.cluster = LocalCluster(
@@ -298,7 +310,8 @@ class DaskBatchExtraction:
             self, _shutdown, self._futures, self.client, self.cluster
         )
         try:
-            self._submit(batches, retries, decode_workers, tf_threads)
+            self._queue.extend(batches)
+            self._top_up()
         except BaseException:
             self.close()
             raise
@@ -322,28 +335,29 @@ class DaskBatchExtraction:
             smoothing=0.1,
         )
 
-    def _submit(
-        self,
-        batches: Sequence[tuple[str, Sequence[tuple[str, Callable[[], Any]]]]],
-        retries: int,
-        decode_workers: int,
-        tf_threads: int | None,
-    ) -> None:
-        run = uuid.uuid4().hex[:8]
-        for n, (key, items) in enumerate(batches):
-            self._futures[key] = self.client.submit(
-                extract_batch,
-                list(items),
-                self.settings,
-                self.fingerprint,
-                decode_workers,
-                tf_threads,
-                key=f"extract_batch-{key.replace('/', '-')}-{run}",
-                retries=retries,
-                priority=len(batches) - n,  # the first asked for first
-                pure=False,
-            )
-            self.n_submitted += 1
+    def _submit_next(self) -> None:
+        key, items = self._queue.popleft()
+        retries, decode_workers, tf_threads = self._task_args
+        n = self.n_submitted
+        self._futures[key] = self.client.submit(
+            extract_batch,
+            list(items),
+            self.settings,
+            self.fingerprint,
+            decode_workers,
+            tf_threads,
+            key=f"extract_batch-{key.replace('/', '-')}-{self._run}",
+            retries=retries,
+            priority=-n,  # the first asked for first
+            pure=False,
+        )
+        self.n_submitted += 1
+
+    def _top_up(self) -> None:
+        """Submit queued batches until ``max_in_flight`` tasks are on the cluster."""
+        limit = self.max_in_flight
+        while self._queue and (limit is None or len(self._futures) < limit):
+            self._submit_next()
 
     @property
     def closed(self) -> bool:
@@ -352,8 +366,13 @@ class DaskBatchExtraction:
 
     @property
     def pending(self) -> list[str]:
-        """Keys of the batches not handed out yet."""
-        return list(self._futures)
+        """Keys of the batches not handed out yet (submitted, then still queued)."""
+        return list(self._futures) + [key for key, _ in self._queue]
+
+    @property
+    def in_flight(self) -> int:
+        """Tasks submitted to the cluster and not handed out yet."""
+        return len(self._futures)
 
     def result(self, key: str) -> FeatureBatch:
         """Wait for batch ``key`` and return it (once); the last one closes the cluster.
@@ -362,6 +381,8 @@ class DaskBatchExtraction:
             KeyError: If ``key`` was not planned or was already handed out.
             Exception: The task's error (after its retries); the cluster is closed.
         """
+        while key not in self._futures and any(k == key for k, _ in self._queue):
+            self._submit_next()  # asked out of order: submit up to it
         try:
             future = self._futures.pop(key)
         except KeyError:
@@ -376,8 +397,10 @@ class DaskBatchExtraction:
         finally:
             del future  # releases the result on the cluster
         self._bar.update(self._sizes[key])
-        if not self._futures:
+        if not self._futures and not self._queue:
             self.close()
+        else:
+            self._top_up()
         return batch
 
     def close(self) -> None:

@@ -70,7 +70,9 @@ def _decode_into(
     """Decode one image into ``out[index]``; return a failure reason or ``None``."""
     try:
         img = source() if callable(source) else source
-        out[index] = to_model_input(img, settings.image_size, settings.resample)
+        out[index] = to_model_input(
+            img, settings.image_size, settings.resample, draft=settings.jpeg_draft
+        )
     except Exception as exc:  # any unreadable image is a failure, not a crash
         return describe_error(exc)
     return None

@@ -147,21 +147,60 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
+_ROTATED_ORIENTATIONS = frozenset({5, 6, 7, 8})
+
+
+def draft_jpeg(img: Image.Image, width: int, height: int) -> bool:
+    """Make a not yet decoded JPEG decode at a reduced scale, at or above ``width x height``.
+
+    JPEG decoders can scale by 1/2, 1/4 or 1/8 while decoding (the DCT is truncated),
+    which is several times cheaper than decoding every pixel and shrinking afterwards.
+    Pillow's ``draft`` picks the largest of these reductions that keeps *both* sides at
+    or above the target (after the EXIF rotation, which may swap them), so the resize
+    that follows still only shrinks. Does nothing for other formats, for images less
+    than twice the target on a side, and for images already decoded.
+
+    Args:
+        img: A lazily opened image (``Image.open`` without ``load``/``copy``).
+        width: Target width after EXIF orientation.
+        height: Target height after EXIF orientation.
+
+    Returns:
+        Whether the image will be decoded at a reduced scale.
+    """
+    if getattr(img, "format", None) != "JPEG" or not getattr(img, "tile", None):
+        return False  # not a JPEG, or already decoded (no tiles left: draft is a no-op)
+    try:
+        if img.getexif().get(_EXIF_ORIENTATION, 1) in _ROTATED_ORIENTATIONS:
+            width, height = height, width
+    except Exception:  # malformed EXIF: to_model_input ignores it too
+        pass
+    if img.width < 2 * width or img.height < 2 * height:
+        return False
+    before = img.size
+    img.draft("RGB", (width, height))
+    return img.size != before
+
+
 def to_model_input(
     img: Image.Image,
     size: tuple[int, int] = (224, 224),
     resample: str | Image.Resampling = "bilinear",
+    draft: bool = False,
 ) -> np.ndarray:
     """Convert a PIL image into a ``uint8`` RGB array of the requested size.
 
-    Steps: first frame of animated images, EXIF orientation, conversion of every
-    mode to RGB (transparency composited onto white; 16-bit and float grey
-    stretched over their real value range), then resizing.
+    Steps: first frame of animated images, (with ``draft``) reduced-size JPEG decoding,
+    EXIF orientation, conversion of every mode to RGB (transparency composited onto
+    white; 16-bit and float grey stretched over their real value range), then resizing.
 
     Args:
         img: The decoded (or lazily opened) image.
         size: Output ``(height, width)``, as in Keras' ``target_size``.
         resample: Resampling filter name (see :data:`RESAMPLING_METHODS`).
+        draft: Decode a JPEG at least twice the output size at 1/2, 1/4 or 1/8 scale,
+            the smallest that stays at or above it (:func:`draft_jpeg`); only an image
+            not yet decoded (opened lazily, e.g. :func:`open_image` with ``lazy``) can.
 
     Returns:
         A C-contiguous ``uint8`` array of shape ``(height, width, 3)``.
@@ -179,6 +218,8 @@ def to_model_input(
         raise ImageDecodeError(f"Expected a PIL.Image.Image, got {type(img).__name__}.")
     try:
         img = _first_frame(img)
+        if draft:
+            draft_jpeg(img, width, height)
         img.load()
         if img.width == 0 or img.height == 0:
             raise ImageDecodeError(f"Image has no pixels (size {img.size}).")
@@ -230,21 +271,27 @@ def to_display_image(img: Image.Image, max_side: int) -> Image.Image:
     return img
 
 
-def open_image(path: str | Path) -> Image.Image:
-    """Load an image file fully into memory, like kedro-datasets' ``ImageDataset``.
+def open_image(path: str | Path, lazy: bool = False) -> Image.Image:
+    """Load an image file into memory, like kedro-datasets' ``ImageDataset``.
 
     Args:
         path: The image file.
+        lazy: Read the file's bytes but do not decode them yet (``Image.open`` on the
+            bytes), so that :func:`to_model_input` may decode a large JPEG at a
+            reduced scale.
 
     Returns:
-        The decoded image (``Image.open(f).copy()``), detached from the file.
+        The decoded image (``Image.open(f).copy()``), detached from the file; with
+        ``lazy``, the opened, not yet decoded image.
     """
     with open(path, "rb") as f:
+        if lazy:
+            return Image.open(io.BytesIO(f.read()))
         return Image.open(f).copy()
 
 
 def path_items(
-    paths: Iterable[str | Path], root: str | Path | None = None
+    paths: Iterable[str | Path], root: str | Path | None = None, lazy: bool = False
 ) -> Iterator[tuple[str, Callable[[], Image.Image]]]:
     """Turn image paths into the ``(image_id, load_fn)`` pairs extraction expects.
 
@@ -253,6 +300,7 @@ def path_items(
         root: If given, ids are the paths relative to it with POSIX separators
             (PartitionedDataset's partition ids when it has no
             ``filename_suffix``); otherwise the file names.
+        lazy: Loaders return images not yet decoded (see :func:`open_image`).
 
     Yields:
         ``(image_id, load_fn)`` where ``load_fn()`` opens the file on demand.
@@ -264,4 +312,4 @@ def path_items(
             image_id = path.relative_to(root_path).as_posix()
         else:
             image_id = path.name
-        yield image_id, (lambda p=path: open_image(p))
+        yield image_id, (lambda p=path: open_image(p, lazy=lazy))

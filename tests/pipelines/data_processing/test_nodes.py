@@ -44,10 +44,12 @@ def _loaders(paths: list[str]) -> dict[str, Callable[[], Image.Image]]:
 
 
 def _partitions(root: Path) -> dict[str, Callable[[], Image.Image]]:
-    """What ``PartitionedDataset(path=root, dataset=pillow.ImageDataset)`` loads."""
+    """What the catalog's ``painting_images`` loads (images opened, decoded on first use)."""
     from kedro_datasets.partitions import PartitionedDataset
 
-    return PartitionedDataset(path=str(root), dataset="pillow.ImageDataset").load()
+    return PartitionedDataset(
+        path=str(root), dataset="art_genre.datasets.LazyImageDataset"
+    ).load()
 
 
 def _index(root: Path, params: DataProcessingParams = SKIP) -> tuple[pd.DataFrame, ...]:

@@ -349,3 +349,44 @@ def test_bad_dask_parameters_fail_validation(override, match):
     raw = {"backbone": {**TINY, **override.get("backbone", {})}, "dask": override.get("dask", {})}
     with pytest.raises(ValidationError, match=match):
         FeatureEngineeringParams.model_validate(raw)
+
+
+def test_a_bounded_window_keeps_few_tasks_in_flight(fake_dask):
+    """A synthetic plan of 10,000 batches: never more than 8 tasks submitted at once."""
+    settings = _params().backbone.settings()
+    n = 10_000
+    extraction = dist.DaskBatchExtraction(
+        _batches(n), settings, progress=False, max_in_flight=8
+    )
+    client = fake_dask["client"]
+    assert len(client.submitted) == 8 and extraction.in_flight == 8
+    assert len(extraction.pending) == n
+    most = 0
+    for k in range(n):
+        assert extraction.result(f"fp/{k}") == ("batch", [f"img{k}"])
+        most = max(most, extraction.in_flight)
+        assert len(client.submitted) <= k + 1 + 8
+    assert most <= 8
+    assert len(client.submitted) == n
+    priorities = [s["priority"] for s in client.submitted]
+    assert priorities == sorted(priorities, reverse=True)
+    assert extraction.closed
+
+
+def test_a_bounded_window_serves_a_result_asked_out_of_order(fake_dask):
+    settings = _params().backbone.settings()
+    extraction = dist.DaskBatchExtraction(
+        _batches(20), settings, progress=False, max_in_flight=2
+    )
+    assert extraction.result("fp/10") == ("batch", ["img10"])  # submitted on demand
+    assert extraction.in_flight <= 11
+    with pytest.raises(KeyError, match="not planned"):
+        extraction.result("fp/99")
+    for k in [*range(10), *range(11, 20)]:
+        extraction.result(f"fp/{k}")
+    assert extraction.closed
+
+
+def test_max_in_flight_is_validated():
+    with pytest.raises(ValueError, match="max_in_flight"):
+        FeatureEngineeringParams.model_validate({"dask": {"max_in_flight": 0}})

@@ -287,6 +287,7 @@ def _open_image(load: Callable[[], Image.Image]) -> tuple[int, int, str]:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         image = load()
+        image.load()  # a lazily opened image (LazyImageDataset) is decoded here
     try:
         return image.width, image.height, image.mode
     finally:

@@ -60,13 +60,27 @@ def shard_key(fingerprint: str, image_ids: list[str]) -> str:
     return f"{fingerprint}/{digest}"
 
 
+def _manifest(load: Callable[[], Any]) -> Any:
+    """A shard's ids, failures and digests without its features, where the dataset can.
+
+    ``load`` is a ``PartitionedDataset`` loader, the bound ``load`` of an
+    :class:`~art_genre.datasets.ArrayBundleDataset`, whose ``load_manifest`` reads only
+    the shard's JSON member; any other loader is simply called.
+    """
+    read = getattr(getattr(load, "__self__", None), "load_manifest", None)
+    return read() if callable(read) else load()
+
+
 def _current_shards(
-    shards: dict[str, Callable[[], Any]], fingerprint: str
+    shards: dict[str, Callable[[], Any]], fingerprint: str, manifest: bool = False
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Load the readable shards of one fingerprint; an unreadable one is logged, not used."""
+    """Load the readable shards of one fingerprint; an unreadable one is logged, not used.
+
+    With ``manifest``, only what :func:`_manifest` reads (no feature array).
+    """
     for key in sorted(k for k in shards if k.split("/", 1)[0] == fingerprint):
         try:
-            yield key, shards[key]()
+            yield key, (_manifest(shards[key]) if manifest else shards[key]())
         except Exception as error:  # noqa: BLE001 - a half-written shard is redone
             logger.warning("Ignoring unreadable feature shard %s: %s", key, describe_error(error))
 
@@ -117,7 +131,7 @@ def cached_image_ids(
     content count: a replaced image is not "done".
     """
     done: set[str] = set()
-    for _, shard in _current_shards(shards, fingerprint):
+    for _, shard in _current_shards(shards, fingerprint, manifest=True):
         ids = list(shard["image_ids"]) + [image_id for image_id, _ in shard["failures"]]
         done.update(i for i in ids if _matches(shard, i, digests))
     return done
@@ -231,6 +245,7 @@ class _DaskShardProducer:
             retries=dask.retries,
             decode_workers=params.backbone.decode_workers,
             dashboard_address=dask.dashboard_address,
+            max_in_flight=dask.max_in_flight,
         )
 
     def get(self, key: str) -> dict[str, Any]:
@@ -325,23 +340,30 @@ def assemble_features(
         for the backbone), listed as issues.
 
     Raises:
-        ValueError: If an indexed image is in no shard (the extraction did not run).
+        ValueError: If an indexed image is in no shard (the extraction did not run), or
+            a shard's features cannot be read.
+
+    The shards' manifests (ids, failures, digests: no features) say where each row is;
+    the rows are then copied into one preallocated ``(n, D)`` array one shard at a time,
+    reading only the shards that hold a needed row: peak memory is about the final
+    matrix (``benchmarks/assembly_memory.py``).
     """
     settings = params.backbone.settings()
     fingerprint = settings.fingerprint()
     issues = IssueLog("features", params.on_bad_input)
-    rows: dict[str, np.ndarray] = {}
+    # Pass 1, manifests only: where each image's row is (the first shard in key order).
+    where: dict[str, tuple[str, int]] = {}
     failed: dict[str, str] = {}
-    for _, shard in _current_shards(feature_shards, fingerprint):
-        for image_id, row in zip(shard["image_ids"], shard["features"], strict=True):
+    for key, shard in _current_shards(feature_shards, fingerprint, manifest=True):
+        for row, image_id in enumerate(shard["image_ids"]):
             if _matches(shard, image_id, image_digests):
-                rows.setdefault(image_id, row)
+                where.setdefault(image_id, (key, row))
         for image_id, reason in shard["failures"]:
             if _matches(shard, image_id, image_digests):
                 failed.setdefault(image_id, reason)
     ids: list[str] = []
     for image_id in painting_index["image_id"]:
-        if image_id in rows:
+        if image_id in where:
             ids.append(image_id)
         elif image_id in failed:
             issues.add(image_id, f"no features: {failed[image_id]}")
@@ -350,7 +372,7 @@ def assemble_features(
                 f"{image_id} has no cached features for backbone fingerprint "
                 f"{fingerprint}; run the feature_engineering pipeline."
             )
-    features = np.stack([rows[i] for i in ids]).astype(np.float32, copy=False)
+    features = _fill_features(feature_shards, ids, where, feature_width(settings))
     logger.info("Features: %d images x %d.", *features.shape)
     painting_features = {
         "image_ids": ids,
@@ -359,6 +381,45 @@ def assemble_features(
         "backbone": settings.to_dict(),
     }
     return painting_features, issues.to_frame()
+
+
+def _fill_features(
+    shards: dict[str, Callable[[], Any]],
+    ids: list[str],
+    where: dict[str, tuple[str, int]],
+    width: int,
+) -> np.ndarray:
+    """Pass 2: copy the needed rows into one preallocated array, one shard at a time.
+
+    Peak memory is the final ``(n, width)`` matrix plus one shard; a shard none of whose
+    rows is needed is never read.
+    """
+    features = np.empty((len(ids), width), dtype=np.float32)
+    by_shard: dict[str, tuple[list[int], list[int]]] = {}
+    for out_row, image_id in enumerate(ids):
+        key, row = where[image_id]
+        outs, rows = by_shard.setdefault(key, ([], []))
+        outs.append(out_row)
+        rows.append(row)
+    for key in sorted(by_shard):
+        outs, rows = by_shard[key]
+        try:
+            shard = shards[key]()
+        except Exception as error:
+            raise ValueError(
+                f"Feature shard {key} lists its images but its features cannot be read "
+                f"({describe_error(error)}); delete it and run the feature_engineering "
+                "pipeline again."
+            ) from error
+        block = np.asarray(shard["features"])
+        if block.ndim != 2 or block.shape[1] != width:
+            raise ValueError(
+                f"Feature shard {key} holds features of shape {block.shape}, expected "
+                f"(n, {width}); delete it and run the feature_engineering pipeline again."
+            )
+        features[outs] = block[rows]
+        del shard, block
+    return features
 
 
 def describe_backbone(params: FeatureEngineeringParams) -> dict[str, Any]:

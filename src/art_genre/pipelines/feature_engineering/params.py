@@ -24,6 +24,12 @@ class BackboneParams(BaseModel):
         input_size: Square input side (224 for ImageNet weights).
         resample: Resize filter (``bilinear``; Keras' ``load_img`` uses ``nearest``).
         seed: Seed of the random weights when ``weights`` is null.
+        precision: ``float32`` or ``bfloat16`` (Keras' ``mixed_bfloat16`` policy for the
+            backbone only; fast on CPUs with AVX512-BF16/AMX and on GPUs, emulated and
+            slower elsewhere). Part of the fingerprint; features are stored as float32.
+        jpeg_draft: Decode JPEGs at least twice the input size at 1/2, 1/4 or 1/8 scale
+            (the smallest that stays at or above the input size), then resize as usual.
+            Part of the fingerprint.
         batch_size: Images per model call (and per cache shard; with the ``dask``
             executor, per task).
         decode_workers: Threads decoding the next batch while the model runs (on a Dask
@@ -43,6 +49,8 @@ class BackboneParams(BaseModel):
     input_size: int = 224
     resample: str = "bilinear"
     seed: int = 0
+    precision: Literal["float32", "bfloat16"] = "float32"
+    jpeg_draft: bool = False
     batch_size: int = Field(32, ge=1)
     decode_workers: int = Field(1, ge=0)
     executor: Literal["local", "dask"] = "local"
@@ -62,6 +70,8 @@ class BackboneParams(BaseModel):
             input_size=self.input_size,
             resample=self.resample,
             seed=self.seed,
+            precision=self.precision,
+            jpeg_draft=self.jpeg_draft,
         )
 
 
@@ -120,6 +130,10 @@ class DaskParams(BaseModel):
             ``distributed.scheduler.allowed-failures``).
         dashboard_address: Dashboard of the ``LocalCluster`` (``":8787"``; needs
             ``bokeh``); ``null``: none.
+        max_in_flight: At most this many batch tasks on the cluster at once (the next is
+            submitted as each finished shard is written), so that a plan of a million
+            images neither floods the scheduler nor keeps every result there; ``null``:
+            every batch at once.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -130,6 +144,7 @@ class DaskParams(BaseModel):
     tf_threads: int | None = Field(None, ge=1)
     retries: int = Field(2, ge=0)
     dashboard_address: str | None = None
+    max_in_flight: int | None = Field(64, ge=1)
 
     @field_validator("address")
     @classmethod

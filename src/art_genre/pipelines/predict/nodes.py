@@ -37,6 +37,8 @@ from .params import PredictParams
 logger = logging.getLogger(__name__)
 
 SETTING_FIELDS = ("name", "weights", "pooling", "alpha", "input_size", "resample", "seed")
+OPTIONAL_SETTING_FIELDS = {"precision": "float32", "jpeg_draft": False}
+"""Settings added later: models saved before them were made with these values."""
 PCA_FILE = "data/06_models/pca.npz"
 SCALER_FILE = "data/06_models/feature_scaler.npz"
 """Where the catalog keeps the artefacts (named in the errors: nodes see no paths)."""
@@ -141,7 +143,10 @@ def select_model(
     return {
         "model": params.model,
         "classifier": classifier,
-        "backbone": {k: backbone_settings[k] for k in SETTING_FIELDS},
+        "backbone": {
+            **{k: backbone_settings[k] for k in SETTING_FIELDS},
+            **{k: backbone_settings.get(k, v) for k, v in OPTIONAL_SETTING_FIELDS.items()},
+        },
         "batch_size": int(backbone_settings.get("batch_size", 32)),
         # the exact cuts: logits, compared with logit >= threshold
         "thresholds": np.array(

@@ -1,0 +1,309 @@
+"""Benchmark the two speed options of feature extraction: precision and jpeg_draft.
+
+Three parts, each measured in one process (ratios against a baseline run in the same
+process; A and B alternate round by round and medians are reported, so that a machine
+shared with other work biases neither side):
+
+(a) ``throughput``: ResNet50 (random weights: no download) and MobileNet 0.25 (ImageNet
+    weights from ``$KERAS_HOME``, random if absent) in float32 and bfloat16: images/s
+    of the model alone (``predict_on_batch`` on an in-memory preprocessed batch) and end
+    to end (``iter_feature_batches`` over image files: decoding, resizing, preprocessing
+    and the model), and end to end as a share of model-only;
+(b) ``draft``: JPEGs of 2,000 px and more, made in a temporary folder by upscaling real
+    images (never kept), decoded to 224 px with and without ``jpeg_draft``: the decode
+    speed ratio, and how much the MobileNet 0.25 features move (max/mean absolute
+    difference, relative to the features' mean magnitude, cosine similarity); also on
+    the real images as they are (``--images``), where only those at least 448 px on both
+    sides are drafted;
+(c) ``accuracy``: test macro-F1 of adam and snn over the seeds, float32 against bfloat16,
+    read from the ``metrics.json`` of ``kedro run``s (``--metrics SUBSET:PRECISION=FILE``),
+    with the seed-to-seed sd and whether the difference is within it.
+
+Run from the project root, e.g.::
+
+    KERAS_HOME=../shared/keras python benchmarks/extraction_speed.py \\
+        --images ../shared/data/best-artworks --part throughput --part draft
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from machine import machine_line  # noqa: E402
+
+SUFFIXES = {".jpg", ".jpeg"}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--images", type=Path, default=ROOT / "data" / "01_raw" / "sample")
+    parser.add_argument(
+        "--part",
+        action="append",
+        choices=["throughput", "draft", "accuracy"],
+        help="what to measure (repeatable; default: throughput and draft)",
+    )
+    parser.add_argument("--n", type=int, default=96, help="images per end-to-end pass")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="alternated A/B rounds")
+    parser.add_argument(
+        "--backbones", default="mobilenet,resnet50", help="comma-separated: mobilenet,resnet50"
+    )
+    parser.add_argument("--n-big", type=int, default=24, help="upscaled JPEGs for (b)")
+    parser.add_argument("--big-side", type=int, default=2400, help="their longer side")
+    parser.add_argument(
+        "--metrics",
+        action="append",
+        default=[],
+        metavar="SUBSET:PRECISION=FILE",
+        help="a kedro run's data/08_reporting/metrics.json, for (c)",
+    )
+    return parser.parse_args(argv)
+
+
+def image_files(folder: Path, n: int | None = None) -> list[Path]:
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES)
+    if not files:
+        raise SystemExit(f"no JPEG under {folder}")
+    return files if n is None else (files * (n // len(files) + 1))[:n]
+
+
+def median_rate(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def settings_for(name: str, precision: str, jpeg_draft: bool = False) -> Any:
+    from art_genre.features import BackboneSettings, keras_models_dir
+
+    if name == "mobilenet":
+        weights = "imagenet"
+        if not (keras_models_dir() / "mobilenet_2_5_224_tf_no_top.h5").is_file():
+            weights = None
+        return BackboneSettings(
+            name="mobilenet", alpha=0.25, weights=weights, precision=precision,
+            jpeg_draft=jpeg_draft,
+        )
+    return BackboneSettings(
+        name=name, weights=None, precision=precision, jpeg_draft=jpeg_draft
+    )
+
+
+# ---------------------------------------------------------------- (a) throughput
+
+
+def throughput(args: argparse.Namespace) -> None:
+    from art_genre.features import (
+        build_backbone,
+        iter_feature_batches,
+        path_items,
+        preprocess,
+    )
+
+    files = image_files(args.images, args.n)
+    print(f"\n(a) throughput: {len(files)} images from {args.images}, batch {args.batch_size}, "
+          f"{args.rounds} alternated rounds, medians")
+    rng = np.random.default_rng(0)
+    for name in args.backbones.split(","):
+        models = {}
+        for precision in ("float32", "bfloat16"):
+            settings = settings_for(name, precision)
+            model = build_backbone(settings)
+            pixels = rng.integers(0, 256, (args.batch_size, 224, 224, 3), dtype=np.uint8)
+            x = preprocess(settings, pixels)
+            model.predict_on_batch(x)  # trace once
+            for _ in iter_feature_batches(
+                path_items(files[: args.batch_size], lazy=True), model, settings,
+                batch_size=args.batch_size, progress=False,
+            ):
+                pass
+            models[precision] = (settings, model, x)
+        model_only: dict[str, list[float]] = {"float32": [], "bfloat16": []}
+        end_to_end: dict[str, list[float]] = {"float32": [], "bfloat16": []}
+        for _ in range(args.rounds):
+            for precision, (settings, model, x) in models.items():
+                n_calls = max(1, len(files) // args.batch_size)
+                start = time.perf_counter()
+                for _ in range(n_calls):
+                    model.predict_on_batch(x)
+                model_only[precision].append(
+                    n_calls * len(x) / (time.perf_counter() - start)
+                )
+                start = time.perf_counter()
+                for _ in iter_feature_batches(
+                    path_items(files, lazy=True), model, settings,
+                    batch_size=args.batch_size, progress=False,
+                ):
+                    pass
+                end_to_end[precision].append(len(files) / (time.perf_counter() - start))
+        weights = "imagenet" if models["float32"][0].weights else "random weights"
+        label = f"mobilenet 0.25 {weights}" if name == "mobilenet" else f"{name} {weights}"
+        rows = {}
+        for precision in ("float32", "bfloat16"):
+            mo = median_rate(model_only[precision])
+            e2e = median_rate(end_to_end[precision])
+            rows[precision] = (mo, e2e)
+            print(
+                f"  {label:28s} {precision:8s}: model only {mo:7.1f} img/s, "
+                f"end to end {e2e:7.1f} img/s = {100 * e2e / mo:5.1f} % of model only "
+                f"(rounds: {', '.join(f'{v:.1f}' for v in end_to_end[precision])})"
+            )
+        print(
+            f"  {label:28s} bfloat16 / float32: model only "
+            f"{rows['bfloat16'][0] / rows['float32'][0]:.2f}x, end to end "
+            f"{rows['bfloat16'][1] / rows['float32'][1]:.2f}x"
+        )
+
+
+# --------------------------------------------------------------------- (b) draft
+
+
+def _make_big_jpegs(files: list[Path], folder: Path, side: int) -> list[Path]:
+    from PIL import Image
+
+    out = []
+    for i, path in enumerate(files):
+        with Image.open(path) as opened:
+            img = opened.convert("RGB")
+        scale = side / max(img.size)
+        big = img.resize(
+            (round(img.width * scale), round(img.height * scale)), Image.Resampling.BICUBIC
+        )
+        target = folder / f"big_{i}.jpg"
+        big.save(target, quality=90)
+        out.append(target)
+    return out
+
+
+def _decode_rate(paths: list[Path], draft: bool) -> float:
+    from art_genre.features import open_image, to_model_input
+
+    start = time.perf_counter()
+    for path in paths:
+        to_model_input(open_image(path, lazy=True), (224, 224), "bilinear", draft=draft)
+    return len(paths) / (time.perf_counter() - start)
+
+
+def _feature_change(paths: list[Path], model: Any, name: str) -> str:
+    from art_genre.features import extract_features, path_items
+
+    feats = {}
+    for draft in (False, True):
+        settings = settings_for(name, "float32", jpeg_draft=draft)
+        _, feats[draft], _ = extract_features(
+            path_items(paths, lazy=True), model, settings, progress=False
+        )
+    a, b = feats[False], feats[True]
+    diff = np.abs(a - b)
+    scale = float(np.abs(a).mean())
+    cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12)
+    return (
+        f"max |diff| {diff.max():.4f}, mean |diff| {diff.mean():.4f} "
+        f"({100 * diff.mean() / scale:.1f} % of mean |feature| {scale:.4f}), "
+        f"cosine similarity min {cos.min():.4f} / median {np.median(cos):.4f}"
+    )
+
+
+def draft(args: argparse.Namespace) -> None:
+    from PIL import Image
+
+    from art_genre.features import build_backbone
+
+    sources = image_files(args.images)[: args.n_big]
+    settings = settings_for("mobilenet", "float32")
+    model = build_backbone(settings)
+    weights = settings.weights or "random"
+    with tempfile.TemporaryDirectory() as tmp:
+        big = _make_big_jpegs(sources, Path(tmp), args.big_side)
+        sizes = [Image.open(p).size for p in big]
+        print(
+            f"\n(b) jpeg_draft: {len(big)} JPEGs upscaled to {args.big_side} px on the longer "
+            f"side (shorter {min(min(s) for s in sizes)}-{max(min(s) for s in sizes)} px), "
+            f"decoded to 224x224, {args.rounds} alternated rounds"
+        )
+        _decode_rate(big[:2], False)
+        rates: dict[bool, list[float]] = {False: [], True: []}
+        for _ in range(args.rounds):
+            for flag in (False, True):
+                rates[flag].append(_decode_rate(big, flag))
+        off, on = median_rate(rates[False]), median_rate(rates[True])
+        print(f"  decode + resize, full size : {off:7.1f} img/s")
+        print(f"  decode + resize, jpeg_draft: {on:7.1f} img/s  ({on / off:.1f}x)")
+        print(f"  features (mobilenet 0.25 {weights}), draft vs full: "
+              + _feature_change(big, model, "mobilenet"))
+    real = image_files(args.images)
+    drafted = [p for p in real if min(Image.open(p).size) >= 448]
+    print(
+        f"  on {args.images.name} as it is: {len(drafted)} of {len(real)} JPEGs are >= 448 px "
+        "on both sides (drafted at 1/2)"
+        + (": " + _feature_change(drafted[:64], model, "mobilenet") if drafted else "")
+    )
+
+
+# ------------------------------------------------------------------ (c) accuracy
+
+
+def accuracy(args: argparse.Namespace) -> None:
+    runs: dict[str, dict[str, Any]] = {}
+    for spec in args.metrics:
+        key, _, path = spec.partition("=")
+        runs[key] = json.loads(Path(path).read_text())
+    subsets = sorted({k.split(":")[0] for k in runs})
+    print("\n(c) accuracy: test macro-F1 over seeds (mean ± seed-to-seed sd), "
+          "float32 vs bfloat16, MobileNet 0.25 ImageNet")
+    for subset in subsets:
+        for model in ("adam", "snn"):
+            for cut in ("tuned", "threshold_0.5"):
+                cells = {}
+                for precision in ("float32", "bfloat16"):
+                    metrics = runs.get(f"{subset}:{precision}")
+                    if metrics is None:
+                        continue
+                    cells[precision] = metrics[model]["test"][cut]["macro_f1"]
+                if len(cells) < 2:
+                    continue
+                a, b = cells["float32"], cells["bfloat16"]
+                delta = b["mean"] - a["mean"]
+                sd = max(a["sd"], b["sd"])
+                verdict = "within" if abs(delta) <= sd else "OUTSIDE"
+                print(
+                    f"  {subset:15s} {model:4s} {cut:13s} float32 {a['mean']:.3f} ± "
+                    f"{a['sd']:.3f}  bfloat16 {b['mean']:.3f} ± {b['sd']:.3f}  "
+                    f"diff {delta:+.3f} ({verdict} the seed sd, n={len(a['values'])})"
+                )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    parts = args.part or ["throughput", "draft"]
+    print(machine_line())
+    print(f"(load average at start: {os.getloadavg()[0]:.1f}; the machine may be shared)")
+    steps: dict[str, Callable[[argparse.Namespace], None]] = {
+        "throughput": throughput,
+        "draft": draft,
+        "accuracy": accuracy,
+    }
+    for part in parts:
+        steps[part](args)
+
+
+if __name__ == "__main__":
+    main()
