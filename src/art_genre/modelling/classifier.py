@@ -57,12 +57,7 @@ class GenreClassifier:
         Raises:
             IncompatibleArtefactsError: If ``X`` is not ``n_features`` wide.
         """
-        X = np.asarray(X)
-        if X.ndim != 2 or X.shape[1] != self.n_features:
-            raise IncompatibleArtefactsError(
-                f"Model {self.name!r} takes {self.n_features} features per image, got "
-                f"an array of shape {X.shape}."
-            )
+        X = self._checked(X)
         return np.asarray(self.estimator.decision_function(X), dtype=np.float64)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -90,13 +85,17 @@ class GenreClassifier:
         Raises:
             IncompatibleArtefactsError: If ``X`` is not ``n_features`` wide.
         """
+        return self.estimator.input_gradient(self._checked(X), genre_index)
+
+    def _checked(self, X: np.ndarray) -> np.ndarray:
+        """``X`` as an array, refused unless it is ``n_features`` wide."""
         X = np.asarray(X)
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise IncompatibleArtefactsError(
                 f"Model {self.name!r} takes {self.n_features} features per image, got "
                 f"an array of shape {X.shape}."
             )
-        return self.estimator.input_gradient(X, genre_index)
+        return X
 
     def check_compatible(self, genres: list[str], feature_fingerprint: str) -> None:
         """Refuse a vocabulary or backbone other than the ones the model was trained on.
