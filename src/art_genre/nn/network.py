@@ -153,20 +153,6 @@ class MLP:
             )
         return Y
 
-    def _as_pos_weight(self, pos_weight: np.ndarray | None) -> np.ndarray | None:
-        if pos_weight is None:
-            return None
-        pw = np.asarray(pos_weight, dtype=self.dtype)
-        if (
-            pw.shape != (self.n_outputs,)
-            or not np.all(np.isfinite(pw))
-            or np.any(pw <= 0)
-        ):
-            raise ValueError(
-                f"pos_weight must be {self.n_outputs} positive finite values, got shape {pw.shape}"
-            )
-        return pw
-
     def _forward(
         self, X: np.ndarray, offset: np.ndarray | None
     ) -> tuple[list[np.ndarray], np.ndarray]:
@@ -186,7 +172,38 @@ class MLP:
             z += offset
         return acts, z
 
-    def _loss_and_grads_into(
+    def _check_offset(self, offset: np.ndarray | None, n: int) -> np.ndarray | None:
+        if offset is None:
+            return None
+        return self._as_target(offset, n, name="offset")
+
+    # ----------------------------------------------------------------- public
+    def as_pos_weight(self, pos_weight: np.ndarray | None) -> np.ndarray | None:
+        """Checks a per-label positive weight and casts it to the model's dtype.
+
+        Args:
+            pos_weight: One weight per output, or ``None``.
+
+        Returns:
+            ``None``, or the weights as an array of shape ``(n_outputs,)``.
+
+        Raises:
+            ValueError: If the shape is wrong or a weight is not positive and finite.
+        """
+        if pos_weight is None:
+            return None
+        pw = np.asarray(pos_weight, dtype=self.dtype)
+        if (
+            pw.shape != (self.n_outputs,)
+            or not np.all(np.isfinite(pw))
+            or np.any(pw <= 0)
+        ):
+            raise ValueError(
+                f"pos_weight must be {self.n_outputs} positive finite values, got shape {pw.shape}"
+            )
+        return pw
+
+    def loss_and_grads_into(
         self,
         X: np.ndarray,
         Y: np.ndarray,
@@ -194,10 +211,16 @@ class MLP:
         pos_weight: np.ndarray | None,
         grads: list[np.ndarray],
     ) -> tuple[float, np.ndarray]:
-        """Back-propagation into preallocated ``grads``; no argument checks.
+        """Back-propagation into preallocated ``grads``: the training loop's fast path.
+
+        Unlike :meth:`loss_and_grads` it checks nothing and allocates no gradient
+        arrays, so the caller passes arrays it has checked once: ``X`` of shape
+        ``(n, n_inputs)`` and ``Y`` (and ``offset``, if any) of shape
+        ``(n, n_outputs)``, all in the model's dtype, ``pos_weight`` from
+        :meth:`as_pos_weight`, and ``grads`` shaped like :attr:`params`.
 
         Returns:
-            ``(loss, logits)`` for the batch.
+            ``(loss, logits)`` for the batch; ``grads`` holds the gradient.
         """
         params = self.params
         acts, z = self._forward(X, offset)
@@ -211,12 +234,6 @@ class MLP:
                 dz = da
         return loss, z
 
-    def _check_offset(self, offset: np.ndarray | None, n: int) -> np.ndarray | None:
-        if offset is None:
-            return None
-        return self._as_target(offset, n, name="offset")
-
-    # ----------------------------------------------------------------- public
     def logits(self, X: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
         """Output logits (before the sigmoid).
 
@@ -274,7 +291,7 @@ class MLP:
         X = self._as_input(X)
         Y = self._as_target(Y, X.shape[0])
         z = self._forward(X, self._check_offset(offset, X.shape[0]))[1]
-        return bce_with_logits(z, Y, self._as_pos_weight(pos_weight))
+        return bce_with_logits(z, Y, self.as_pos_weight(pos_weight))
 
     def loss_and_grads(
         self,
@@ -297,11 +314,11 @@ class MLP:
         X = self._as_input(X)
         Y = self._as_target(Y, X.shape[0])
         grads = [np.empty_like(p) for p in self.params]
-        loss, _ = self._loss_and_grads_into(
+        loss, _ = self.loss_and_grads_into(
             X,
             Y,
             self._check_offset(offset, X.shape[0]),
-            self._as_pos_weight(pos_weight),
+            self.as_pos_weight(pos_weight),
             grads,
         )
         return loss, grads
