@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -113,6 +114,26 @@ def test_misaligned_gradients_raise():
         SGD(0.1).update(_params(), _grads()[:1])
     with pytest.raises(ValueError, match="grads"):
         Adam().update(_params(), _grads()[:1])
+
+
+@pytest.mark.parametrize("optimizer_class", [SGD, Adam])
+@pytest.mark.parametrize(
+    "other",
+    [
+        [np.zeros((3, 2)), np.zeros(2)],  # another shape
+        [np.zeros((2, 2)), np.zeros(2), np.zeros((2, 1)), np.zeros(1)],  # more arrays
+    ],
+    ids=["shape", "count"],
+)
+def test_other_parameter_shapes_after_the_first_update_raise(optimizer_class, other):
+    optimizer = optimizer_class()
+    optimizer.update(_params(), _grads())
+    got = ", ".join(str(p.shape) for p in other)
+    with pytest.raises(ValueError, match=re.escape(f"expected [(2, 2), (2,)], got [{got}]")):
+        optimizer.update(other, [np.ones_like(p) for p in other])
+    if optimizer_class is Adam:  # no silent reset of the moments or the step count
+        assert optimizer.t == 1
+        np.testing.assert_allclose(optimizer.m[1], [0.2, -0.3])
 
 
 def _study_adam_two_batches(lr, beta1, beta2, eps, grads_per_batch):

@@ -2,8 +2,14 @@
 
 An optimizer's :meth:`update` takes the parameter list (``MLP.params``) and an
 aligned list of gradients and changes the parameters in place.  Scratch
-buffers are allocated once, on the first update, so the per-batch cost is a
-handful of NumPy calls.  The gradient arrays passed in are never modified.
+buffers (and Adam's moments) are allocated once, on the first update, so the
+per-batch cost is a handful of NumPy calls.  The gradient arrays passed in are
+never modified.
+
+An optimizer serves one parameter list: the first update fixes the number and
+shapes of the arrays, and a later update with other ones raises
+``ValueError`` (rather than silently restarting Adam's moments and step
+count).  Use a fresh optimizer for each network.
 
 Parameters with two or more dimensions are *weights*; one-dimensional ones are
 *biases* (the layout of :class:`~art_genre.nn.network.MLP`).
@@ -49,11 +55,28 @@ def _check_lists(params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> N
         )
 
 
+def _check_same_shapes(
+    state: Sequence[np.ndarray], params: Sequence[np.ndarray]
+) -> None:
+    """Raises if ``params`` differ in number or shapes from the optimizer's state."""
+    expected = [s.shape for s in state]
+    got = [p.shape for p in params]
+    if got != expected:
+        raise ValueError(
+            f"params must keep the shapes of the first update: expected {expected}, "
+            f"got {got}; use a fresh optimizer for another network"
+        )
+
+
 class Optimizer:
     """Base class: ``update(params, grads)`` changes ``params`` in place."""
 
     def update(self, params: list[np.ndarray], grads: Sequence[np.ndarray]) -> None:
-        """Applies one step to ``params`` (in place)."""
+        """Applies one step to ``params`` (in place).
+
+        An optimizer serves one parameter list; implementations with state
+        raise ``ValueError`` when the shapes change after the first update.
+        """
         raise NotImplementedError
 
 
@@ -93,12 +116,17 @@ class SGD(Optimizer):
         )
 
     def update(self, params: list[np.ndarray], grads: Sequence[np.ndarray]) -> None:
-        """Applies ``p -= learning_rate * clip(g)`` to every parameter."""
+        """Applies ``p -= learning_rate * clip(g)`` to every parameter.
+
+        Raises:
+            ValueError: If ``grads`` does not align with ``params``, or
+                ``params`` differ in number or shapes from the first update's.
+        """
         _check_lists(params, grads)
-        if self._buffers is None or [b.shape for b in self._buffers] != [
-            p.shape for p in params
-        ]:
+        if self._buffers is None:
             self._buffers = [np.empty_like(p) for p in params]
+        else:
+            _check_same_shapes(self._buffers, params)
         lr, c = self.learning_rate, self.clip_value
         for p, g, buf in zip(params, grads, self._buffers, strict=True):
             if c is not None and (p.ndim >= 2 or self.clip_biases):
@@ -192,13 +220,20 @@ class Adam(Optimizer):
         )
 
     def update(self, params: list[np.ndarray], grads: Sequence[np.ndarray]) -> None:
-        """Advances ``t`` by one and applies one Adam step to every parameter."""
+        """Advances ``t`` by one and applies one Adam step to every parameter.
+
+        Raises:
+            ValueError: If ``grads`` does not align with ``params``, or
+                ``params`` differ in number or shapes from the first update's
+                (the moments belong to those parameters).
+        """
         _check_lists(params, grads)
-        if self.m is None or [m.shape for m in self.m] != [p.shape for p in params]:
-            self.t = 0
+        if self.m is None:
             self.m = [np.zeros_like(p) for p in params]
             self.v = [np.zeros_like(p) for p in params]
             self._buffers = [np.empty_like(p) for p in params]
+        else:
+            _check_same_shapes(self.m, params)
         assert self.v is not None and self._buffers is not None
         self.t += 1
         if self.step_counter == "single":
