@@ -114,6 +114,77 @@ class StageRecord:
     kept: bool = True
 
 
+@dataclass(frozen=True)
+class _StageInputs:
+    """What every stage of one :meth:`BoostedEnsemble.fit` call shares.
+
+    Attributes:
+        X: Training inputs.
+        Y: ``float64`` training targets.
+        X_val: Validation inputs, or ``None``.
+        Y_val: ``float64`` validation targets, or ``None``.
+        make_model: ``stage -> MLP``.
+        make_optimizer: ``stage -> optimizer``.
+        pw: ``float64`` per-genre weight of positives, or ``None``.
+        name: Prefix of the stage names.
+        log: Line sink passed to :func:`fit` (``None``: its logger).
+        stage_log: Line sink of the stage summaries.
+        fit_kwargs: The other arguments of :func:`fit`.
+    """
+
+    X: np.ndarray
+    Y: np.ndarray
+    X_val: np.ndarray | None
+    Y_val: np.ndarray | None
+    make_model: Callable[[int], MLP]
+    make_optimizer: Callable[[int], Optimizer]
+    pw: np.ndarray | None
+    name: str
+    log: Callable[[str], None] | None
+    stage_log: Callable[[str], None]
+    fit_kwargs: dict[str, Any]
+
+
+def _checked_stage_inputs(
+    X: np.ndarray,
+    Y: np.ndarray,
+    X_val: np.ndarray | None,
+    Y_val: np.ndarray | None,
+    *,
+    make_model: Callable[[int], MLP],
+    make_optimizer: Callable[[int], Optimizer],
+    pos_weight: np.ndarray | None,
+    name: str,
+    log: Callable[[str], None] | None,
+    fit_kwargs: dict[str, Any],
+) -> _StageInputs:
+    """Checks :meth:`BoostedEnsemble.fit`'s arguments (see there) and bundles them."""
+    reserved = {
+        "offset",
+        "offset_val",
+        "val_output_scale",
+        "X_val",
+        "Y_val",
+    } & set(fit_kwargs)
+    if reserved:
+        raise ValueError(f"fit_kwargs must not contain {sorted(reserved)}")
+    X = np.asarray(X)
+    Y = np.asarray(Y, dtype=np.float64)
+    if Y.ndim != 2 or X.ndim != 2 or Y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"X and Y must be 2-D with the same number of rows, got {X.shape} and {Y.shape}"
+        )
+    if (X_val is None) != (Y_val is None):
+        raise ValueError("X_val and Y_val must be given together")
+    if Y_val is not None:
+        Y_val = np.asarray(Y_val, dtype=np.float64)
+    pw = None if pos_weight is None else np.asarray(pos_weight, dtype=np.float64)
+    stage_log = logger.info if log is None else log
+    return _StageInputs(
+        X, Y, X_val, Y_val, make_model, make_optimizer, pw, name, log, stage_log, fit_kwargs
+    )
+
+
 @dataclass
 class BoostedEnsemble:
     """An additive ensemble of :class:`~art_genre.nn.network.MLP` (see module doc).
@@ -314,69 +385,67 @@ class BoostedEnsemble:
             ValueError: On inconsistent shapes or reserved ``fit_kwargs``.
             NonFiniteLossError: If a stage diverges.
         """
-        reserved = {
-            "offset",
-            "offset_val",
-            "val_output_scale",
-            "X_val",
-            "Y_val",
-        } & set(fit_kwargs)
-        if reserved:
-            raise ValueError(f"fit_kwargs must not contain {sorted(reserved)}")
-        X = np.asarray(X)
-        Y = np.asarray(Y, dtype=np.float64)
-        if Y.ndim != 2 or X.ndim != 2 or Y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"X and Y must be 2-D with the same number of rows, got {X.shape} and {Y.shape}"
-            )
-        has_val = X_val is not None and Y_val is not None
-        if (X_val is None) != (Y_val is None):
-            raise ValueError("X_val and Y_val must be given together")
-        if has_val:
-            Y_val = np.asarray(Y_val, dtype=np.float64)
-        pw = None if pos_weight is None else np.asarray(pos_weight, dtype=np.float64)
-        stage_log = logger.info if log is None else log
-
+        stages = _checked_stage_inputs(
+            X, Y, X_val, Y_val,
+            make_model=make_model, make_optimizer=make_optimizer, pos_weight=pos_weight,
+            name=name, log=log, fit_kwargs=fit_kwargs,
+        )
         self.models = []
         self.stages = []
         self.histories = []
-        run = self._fit_gradient if self.variant == "gradient" else self._fit_study
-        run(
-            X=X,
-            Y=Y,
-            X_val=X_val,
-            Y_val=Y_val,
-            make_model=make_model,
-            make_optimizer=make_optimizer,
-            pw=pw,
-            name=name,
-            log=log,
-            stage_log=stage_log,
-            fit_kwargs=fit_kwargs,
-        )
+        if self.variant == "gradient":
+            self._fit_gradient(stages)
+        else:
+            self._fit_study(stages)
         return self.histories
 
-    def _fit_gradient(
+    def _train_stage(
         self,
-        *,
-        X: np.ndarray,
-        Y: np.ndarray,
-        X_val: np.ndarray | None,
-        Y_val: np.ndarray | None,
-        make_model: Callable[[int], MLP],
-        make_optimizer: Callable[[int], Optimizer],
-        pw: np.ndarray | None,
-        name: str,
-        log: Callable[[str], None] | None,
-        stage_log: Callable[[str], None],
-        fit_kwargs: dict[str, Any],
-    ) -> None:
+        stages: _StageInputs,
+        stage: int,
+        targets: np.ndarray,
+        targets_val: np.ndarray | None,
+        **offsets: Any,
+    ) -> MLP:
+        """A fresh network for ``stage`` trained by :func:`fit` on ``targets``.
+
+        Args:
+            stages: What the stages share.
+            stage: 1-based stage number.
+            targets: The stage's training targets.
+            targets_val: Its validation targets (``None`` without validation).
+            **offsets: ``offset``, ``offset_val`` and ``val_output_scale`` for
+                :func:`fit` (``"gradient"``).
+
+        Returns:
+            The trained network; its history is appended to ``self.histories``.
+        """
+        model = stages.make_model(stage)
+        history = fit(
+            model,
+            stages.make_optimizer(stage),
+            stages.X,
+            targets,
+            X_val=stages.X_val,
+            Y_val=targets_val,
+            pos_weight=stages.pw,
+            name=f"{stages.name}-stage{stage}",
+            log=stages.log,
+            **offsets,
+            **stages.fit_kwargs,
+        )
+        self.histories.append(history)
+        return model
+
+    def _fit_gradient(self, stages: _StageInputs) -> None:
+        """Gradient boosting in logit space (see the module doc)."""
+        X, Y, X_val = stages.X, stages.Y, stages.X_val
         self.prior_logits = self._base_rate_logits(Y)
         F = np.repeat(self.prior_logits[None, :], X.shape[0], axis=0)
         F_val = None
         if X_val is not None:
             F_val = np.repeat(self.prior_logits[None, :], X_val.shape[0], axis=0)
-        self._record_prior_losses(Y, Y_val, pw, X_val)
+        self._record_prior_losses(Y, stages.Y_val, stages.pw, X_val)
         residual = float(np.linalg.norm(Y - expit(F)))
         self.initial_residual_norm = residual
         prev_loss = self.prior_train_loss
@@ -384,54 +453,71 @@ class BoostedEnsemble:
         for stage in range(1, self.n_stages + 1):
             if residual < self.residual_threshold:
                 break
-            model = make_model(stage)
-            history = fit(
-                model,
-                make_optimizer(stage),
-                X,
-                Y,
-                X_val=X_val,
-                Y_val=Y_val,
-                offset=F,
-                offset_val=F_val,
-                val_output_scale=self.shrinkage,
-                pos_weight=pw,
-                name=f"{name}-stage{stage}",
-                log=log,
-                **fit_kwargs,
+            model = self._train_stage(
+                stages, stage, Y, stages.Y_val,
+                offset=F, offset_val=F_val, val_output_scale=self.shrinkage,
             )
-            self.histories.append(history)
             trained.append(model)
-            F = F + self.shrinkage * model.decision_function(X)
-            per_genre = np.linalg.norm(Y - expit(F), axis=0)
-            new_residual = float(np.linalg.norm(per_genre))
-            train_loss = bce_with_logits(F, Y, pw)
-            val_loss = None
-            if F_val is not None:
-                F_val = F_val + self.shrinkage * model.decision_function(X_val)
-                val_loss = bce_with_logits(F_val, Y_val, pw)
-            self.stages.append(
-                StageRecord(stage, new_residual, per_genre, train_loss, val_loss)
-            )
-            stage_log(
-                f"{name}: stage {stage} residual norm {residual:.4f} -> {new_residual:.4f}, "
-                f"ensemble train loss {train_loss:.5f}"
-                + ("" if val_loss is None else f", val loss {val_loss:.5f}")
-            )
-            if train_loss > prev_loss:
-                stage_log(
-                    f"{name}: stage {stage} raised the training loss "
-                    f"({prev_loss:.5f} -> {train_loss:.5f}); stopping"
-                )
+            F, F_val = self._add_gradient_stage(stages, stage, model, F, F_val, residual)
+            record = self.stages[-1]
+            if self._gradient_should_stop(stages, record, prev_loss, residual):
                 break
-            small_gain = residual - new_residual < self.tol * residual
-            prev_loss, residual = train_loss, new_residual
-            if small_gain:
-                stage_log(
-                    f"{name}: residual norm improved by less than tol={self.tol}; stopping"
-                )
-                break
-        self._keep_best_prefix(trained, name, stage_log)
+            prev_loss, residual = record.train_loss, record.residual_norm
+        self._keep_best_prefix(trained, stages.name, stages.stage_log)
+
+    def _add_gradient_stage(
+        self,
+        stages: _StageInputs,
+        stage: int,
+        model: MLP,
+        F: np.ndarray,
+        F_val: np.ndarray | None,
+        residual: float,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``F + shrinkage * h`` on both splits; records and logs the stage.
+
+        Returns:
+            The new training and validation ensemble logits.
+        """
+        F = F + self.shrinkage * model.decision_function(stages.X)
+        per_genre = np.linalg.norm(stages.Y - expit(F), axis=0)
+        new_residual = float(np.linalg.norm(per_genre))
+        train_loss = bce_with_logits(F, stages.Y, stages.pw)
+        val_loss = None
+        if F_val is not None:
+            F_val = F_val + self.shrinkage * model.decision_function(stages.X_val)
+            val_loss = bce_with_logits(F_val, stages.Y_val, stages.pw)
+        self.stages.append(
+            StageRecord(stage, new_residual, per_genre, train_loss, val_loss)
+        )
+        stages.stage_log(
+            f"{stages.name}: stage {stage} residual norm {residual:.4f} -> "
+            f"{new_residual:.4f}, ensemble train loss {train_loss:.5f}"
+            + ("" if val_loss is None else f", val loss {val_loss:.5f}")
+        )
+        return F, F_val
+
+    def _gradient_should_stop(
+        self,
+        stages: _StageInputs,
+        record: StageRecord,
+        prev_loss: float,
+        residual: float,
+    ) -> bool:
+        """Whether the stage raised the training loss or gained too little (logged)."""
+        if record.train_loss > prev_loss:
+            stages.stage_log(
+                f"{stages.name}: stage {record.stage} raised the training loss "
+                f"({prev_loss:.5f} -> {record.train_loss:.5f}); stopping"
+            )
+            return True
+        if residual - record.residual_norm < self.tol * residual:
+            stages.stage_log(
+                f"{stages.name}: residual norm improved by less than "
+                f"tol={self.tol}; stopping"
+            )
+            return True
+        return False
 
     def _base_rate_logits(self, Y: np.ndarray) -> np.ndarray:
         """Logits of the clipped training base rates (``F_0``)."""
@@ -482,71 +568,26 @@ class BoostedEnsemble:
                 f"{', the prior alone' if best == 0 else ''})"
             )
 
-    def _fit_study(
-        self,
-        *,
-        X: np.ndarray,
-        Y: np.ndarray,
-        X_val: np.ndarray | None,
-        Y_val: np.ndarray | None,
-        make_model: Callable[[int], MLP],
-        make_optimizer: Callable[[int], Optimizer],
-        pw: np.ndarray | None,
-        name: str,
-        log: Callable[[str], None] | None,
-        stage_log: Callable[[str], None],
-        fit_kwargs: dict[str, Any],
-    ) -> None:
+    def _fit_study(self, stages: _StageInputs) -> None:
+        """The study's residual scheme (see the module doc)."""
+        Y, Y_val = stages.Y, stages.Y_val
         self.prior_logits = np.zeros(Y.shape[1])
-        self._record_prior_losses(Y, Y_val, pw, X_val)
+        self._record_prior_losses(Y, Y_val, stages.pw, stages.X_val)
         R = Y.copy()
         R_val = None if Y_val is None else Y_val.copy()
         self.initial_residual_norm = float(np.linalg.norm(R))
         sum_p = np.zeros_like(Y)
         sum_p_val = None if Y_val is None else np.zeros_like(Y_val)
         for stage in range(1, self.n_stages + 1):
-            model = make_model(stage)
-            history = fit(
-                model,
-                make_optimizer(stage),
-                X,
-                R,
-                X_val=X_val,
-                Y_val=R_val,
-                pos_weight=pw,
-                name=f"{name}-stage{stage}",
-                log=log,
-                **fit_kwargs,
-            )
-            self.histories.append(history)
+            model = self._train_stage(stages, stage, R, R_val)
             self.models.append(model)
-            p = model.predict_proba(X)
-            R -= p
-            sum_p += p
-            per_genre = np.linalg.norm(R, axis=0)
-            val_loss = None
-            if R_val is not None:
-                p_val = model.predict_proba(X_val)
-                R_val -= p_val
-                sum_p_val += p_val
-                val_loss = bce_from_proba(Y_val, sum_p_val / stage, pw)
-            train_loss = bce_from_proba(Y, sum_p / stage, pw)
-            self.stages.append(
-                StageRecord(
-                    stage,
-                    float(np.linalg.norm(per_genre)),
-                    per_genre,
-                    train_loss,
-                    val_loss,
-                )
-            )
-            stage_log(
-                f"{name}: stage {stage} residual norm {float(np.linalg.norm(per_genre)):.4f}, "
-                f"max genre norm {per_genre.max():.4g}, ensemble train loss {train_loss:.5f}"
+            per_genre = self._add_study_stage(
+                stages, stage, model, (R, sum_p), (R_val, sum_p_val)
             )
             if np.all(per_genre < self.residual_threshold):
-                stage_log(
-                    f"{name}: every genre residual norm < {self.residual_threshold}; stopping"
+                stages.stage_log(
+                    f"{stages.name}: every genre residual norm < "
+                    f"{self.residual_threshold}; stopping"
                 )
                 break
             if self.normalise == "inside":
@@ -558,11 +599,48 @@ class BoostedEnsemble:
         # normalise == "after": the slides divide R by its norms here, after the
         # loop, where no model reads it any more; nothing to do.
 
-    # ---------------------------------------------------------------- summary
-    @property
-    def residual_norms(self) -> list[float]:
-        """Residual norm before the first stage and after each kept stage."""
-        norms = (
-            [] if self.initial_residual_norm is None else [self.initial_residual_norm]
+    def _add_study_stage(
+        self,
+        stages: _StageInputs,
+        stage: int,
+        model: MLP,
+        train: tuple[np.ndarray, np.ndarray],
+        val: tuple[np.ndarray | None, np.ndarray | None],
+    ) -> np.ndarray:
+        """Subtracts the stage's probabilities from the residuals; records and logs it.
+
+        Args:
+            stages: What the stages share.
+            stage: 1-based stage number.
+            model: The stage's trained network.
+            train: ``(R, sum_p)``: the training residual and the sum of the
+                stages' probabilities, both updated in place.
+            val: The same on the validation rows (``None``s without them).
+
+        Returns:
+            The per-genre norms of the training residual.
+        """
+        R, sum_p = train
+        R_val, sum_p_val = val
+        p = model.predict_proba(stages.X)
+        R -= p
+        sum_p += p
+        per_genre = np.linalg.norm(R, axis=0)
+        val_loss = None
+        if R_val is not None:
+            p_val = model.predict_proba(stages.X_val)
+            R_val -= p_val
+            sum_p_val += p_val
+            val_loss = bce_from_proba(stages.Y_val, sum_p_val / stage, stages.pw)
+        train_loss = bce_from_proba(stages.Y, sum_p / stage, stages.pw)
+        self.stages.append(
+            StageRecord(
+                stage, float(np.linalg.norm(per_genre)), per_genre, train_loss, val_loss
+            )
         )
-        return norms + [s.residual_norm for s in self.stages if s.kept]
+        stages.stage_log(
+            f"{stages.name}: stage {stage} residual norm "
+            f"{float(np.linalg.norm(per_genre)):.4f}, max genre norm "
+            f"{per_genre.max():.4g}, ensemble train loss {train_loss:.5f}"
+        )
+        return per_genre
