@@ -12,7 +12,14 @@ from scipy.special import expit
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
 from art_genre.modelling.nodes import make_optimizer, predict_splits, train_model
 from art_genre.modelling.params import ModelParams
-from art_genre.nn import MLP, SGD, Adam, BoostedEnsemble, NonFiniteLossError
+from art_genre.nn import (
+    MLP,
+    SGD,
+    Adam,
+    BoostedEnsemble,
+    NonFiniteLossError,
+    inverse_frequency_pos_weight,
+)
 
 GENRES = ["Baroque", "Cubism", "Impressionism"]
 
@@ -124,10 +131,75 @@ def test_seeds_must_be_distinct_and_present():
         _params(seeds=[])
 
 
-def test_class_weighting_and_balanced_batches_run(model_input):
-    params = _params(**CONFIGS["snn"], class_weighting="inverse_frequency", balanced_batches=True)
-    model, _, history = train_model(model_input, params, "snn")
+@pytest.fixture(scope="module")
+def imbalanced_input():
+    """Overlapping genre clusters, 200 / 60 / 60 rows; Cubism is rare (about 5%)."""
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 10))
+
+    def split(n):
+        labels = rng.choice(3, n, p=[0.6, 0.05, 0.35])
+        X = (centres[labels] + rng.normal(size=(n, 10))).astype(np.float32)
+        Y = np.eye(3, dtype=np.float32)[labels]
+        return {"image_ids": [f"img{i}" for i in range(n)], "X": X, "Y": Y}
+
+    return {"genres": GENRES, "fingerprint": "abc", "train": split(200), "val": split(60), "test": split(60)}
+
+
+def _rare_genre_scores(model, split):
+    """Recall and mean predicted probability of Cubism on its own rows."""
+    rare = split["Y"][:, 1] == 1
+    proba = model.predict_proba(split["X"])[rare, 1]
+    return (proba > 0.5).mean(), proba.mean()
+
+
+def test_class_weighting_raises_the_rare_genre_and_follows_its_gradient(imbalanced_input):
+    train = imbalanced_input["train"]
+    assert train["Y"][:, 1].sum() < 0.05 * len(train["Y"])
+    runs = {}
+    for weighting in ("none", "inverse_frequency"):
+        params = _params(**CONFIGS["snn"], class_weighting=weighting, dtype="float64")
+        model, _, history = train_model(imbalanced_input, params, "snn")
+        runs[weighting] = (model, history)
+    plain, weighted = (runs[w][0] for w in ("none", "inverse_frequency"))
+    for split in ("train", "test"):  # same seed, so only the weighting differs
+        recall_plain, proba_plain = _rare_genre_scores(plain, imbalanced_input[split])
+        recall_weighted, proba_weighted = _rare_genre_scores(weighted, imbalanced_input[split])
+        assert recall_weighted > recall_plain, split
+        assert proba_weighted > 2 * proba_plain, split
+
+    # The objective is BCE with inverse-frequency positive weights from the training
+    # split: its value is the recorded validation loss ...
+    net, history = weighted.estimator, runs["inverse_frequency"][1]
+    pos_weight = inverse_frequency_pos_weight(train["Y"])
+    val = imbalanced_input["val"]
+    assert history["val_loss"][-1] == pytest.approx(
+        net.loss(val["X"], val["Y"], pos_weight=pos_weight), rel=1e-12
+    )
+    assert net.loss(val["X"], val["Y"]) != pytest.approx(history["val_loss"][-1], rel=1e-3)
+    # ... and the gradient training follows is the numerical one of that loss.
+    X, Y = train["X"][:40], train["Y"][:40]
+    _, grads = net.loss_and_grads(X, Y, pos_weight=pos_weight)
+    for param, grad in zip(net.params, grads, strict=True):
+        numeric = np.zeros_like(param)
+        for i in np.ndindex(param.shape):
+            saved = param[i]
+            param[i] = saved + 1e-6
+            up = net.loss(X, Y, pos_weight=pos_weight)
+            param[i] = saved - 1e-6
+            down = net.loss(X, Y, pos_weight=pos_weight)
+            param[i] = saved
+            numeric[i] = (up - down) / 2e-6
+        np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_balanced_batches_raise_the_rare_genre(imbalanced_input):
+    plain, _, _ = train_model(imbalanced_input, _params(**CONFIGS["snn"]), "snn")
+    params = _params(**CONFIGS["snn"], balanced_batches=True)
+    balanced, _, history = train_model(imbalanced_input, params, "snn")
     assert np.isfinite(history["train_loss"]).all()
+    test = imbalanced_input["test"]
+    assert _rare_genre_scores(balanced, test)[1] > 2 * _rare_genre_scores(plain, test)[1]
 
 
 def test_early_stopping_ends_before_the_last_epoch(model_input):
