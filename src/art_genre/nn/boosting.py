@@ -385,7 +385,7 @@ class BoostedEnsemble:
             ValueError: On inconsistent shapes or reserved ``fit_kwargs``.
             NonFiniteLossError: If a stage diverges.
         """
-        stages = _checked_stage_inputs(
+        inputs = _checked_stage_inputs(
             X, Y, X_val, Y_val,
             make_model=make_model, make_optimizer=make_optimizer, pos_weight=pos_weight,
             name=name, log=log, fit_kwargs=fit_kwargs,
@@ -394,14 +394,14 @@ class BoostedEnsemble:
         self.stages = []
         self.histories = []
         if self.variant == "gradient":
-            self._fit_gradient(stages)
+            self._fit_gradient(inputs)
         else:
-            self._fit_study(stages)
+            self._fit_study(inputs)
         return self.histories
 
     def _train_stage(
         self,
-        stages: _StageInputs,
+        inputs: _StageInputs,
         stage: int,
         targets: np.ndarray,
         targets_val: np.ndarray | None,
@@ -410,7 +410,7 @@ class BoostedEnsemble:
         """A fresh network for ``stage`` trained by :func:`fit` on ``targets``.
 
         Args:
-            stages: What the stages share.
+            inputs: What the stages share.
             stage: 1-based stage number.
             targets: The stage's training targets.
             targets_val: Its validation targets (``None`` without validation).
@@ -420,32 +420,32 @@ class BoostedEnsemble:
         Returns:
             The trained network; its history is appended to ``self.histories``.
         """
-        model = stages.make_model(stage)
+        model = inputs.make_model(stage)
         history = fit(
             model,
-            stages.make_optimizer(stage),
-            stages.X,
+            inputs.make_optimizer(stage),
+            inputs.X,
             targets,
-            X_val=stages.X_val,
+            X_val=inputs.X_val,
             Y_val=targets_val,
-            pos_weight=stages.pw,
-            name=f"{stages.name}-stage{stage}",
-            log=stages.log,
+            pos_weight=inputs.pw,
+            name=f"{inputs.name}-stage{stage}",
+            log=inputs.log,
             **offsets,
-            **stages.fit_kwargs,
+            **inputs.fit_kwargs,
         )
         self.histories.append(history)
         return model
 
-    def _fit_gradient(self, stages: _StageInputs) -> None:
+    def _fit_gradient(self, inputs: _StageInputs) -> None:
         """Gradient boosting in logit space (see the module doc)."""
-        X, Y, X_val = stages.X, stages.Y, stages.X_val
+        X, Y, X_val = inputs.X, inputs.Y, inputs.X_val
         self.prior_logits = self._base_rate_logits(Y)
         F = np.repeat(self.prior_logits[None, :], X.shape[0], axis=0)
         F_val = None
         if X_val is not None:
             F_val = np.repeat(self.prior_logits[None, :], X_val.shape[0], axis=0)
-        self._record_prior_losses(Y, stages.Y_val, stages.pw, X_val)
+        self._record_prior_losses(Y, inputs.Y_val, inputs.pw, X_val)
         residual = float(np.linalg.norm(Y - expit(F)))
         self.initial_residual_norm = residual
         prev_loss = self.prior_train_loss
@@ -454,20 +454,20 @@ class BoostedEnsemble:
             if residual < self.residual_threshold:
                 break
             model = self._train_stage(
-                stages, stage, Y, stages.Y_val,
+                inputs, stage, Y, inputs.Y_val,
                 offset=F, offset_val=F_val, val_output_scale=self.shrinkage,
             )
             trained.append(model)
-            F, F_val = self._add_gradient_stage(stages, stage, model, F, F_val, residual)
+            F, F_val = self._add_gradient_stage(inputs, stage, model, F, F_val, residual)
             record = self.stages[-1]
-            if self._gradient_should_stop(stages, record, prev_loss, residual):
+            if self._gradient_should_stop(inputs, record, prev_loss, residual):
                 break
             prev_loss, residual = record.train_loss, record.residual_norm
-        self._keep_best_prefix(trained, stages.name, stages.stage_log)
+        self._keep_best_prefix(trained, inputs.name, inputs.stage_log)
 
     def _add_gradient_stage(
         self,
-        stages: _StageInputs,
+        inputs: _StageInputs,
         stage: int,
         model: MLP,
         F: np.ndarray,
@@ -479,19 +479,19 @@ class BoostedEnsemble:
         Returns:
             The new training and validation ensemble logits.
         """
-        F = F + self.shrinkage * model.decision_function(stages.X)
-        per_genre = np.linalg.norm(stages.Y - expit(F), axis=0)
+        F = F + self.shrinkage * model.decision_function(inputs.X)
+        per_genre = np.linalg.norm(inputs.Y - expit(F), axis=0)
         new_residual = float(np.linalg.norm(per_genre))
-        train_loss = bce_with_logits(F, stages.Y, stages.pw)
+        train_loss = bce_with_logits(F, inputs.Y, inputs.pw)
         val_loss = None
         if F_val is not None:
-            F_val = F_val + self.shrinkage * model.decision_function(stages.X_val)
-            val_loss = bce_with_logits(F_val, stages.Y_val, stages.pw)
+            F_val = F_val + self.shrinkage * model.decision_function(inputs.X_val)
+            val_loss = bce_with_logits(F_val, inputs.Y_val, inputs.pw)
         self.stages.append(
             StageRecord(stage, new_residual, per_genre, train_loss, val_loss)
         )
-        stages.stage_log(
-            f"{stages.name}: stage {stage} residual norm {residual:.4f} -> "
+        inputs.stage_log(
+            f"{inputs.name}: stage {stage} residual norm {residual:.4f} -> "
             f"{new_residual:.4f}, ensemble train loss {train_loss:.5f}"
             + ("" if val_loss is None else f", val loss {val_loss:.5f}")
         )
@@ -499,21 +499,21 @@ class BoostedEnsemble:
 
     def _gradient_should_stop(
         self,
-        stages: _StageInputs,
+        inputs: _StageInputs,
         record: StageRecord,
         prev_loss: float,
         residual: float,
     ) -> bool:
         """Whether the stage raised the training loss or gained too little (logged)."""
         if record.train_loss > prev_loss:
-            stages.stage_log(
-                f"{stages.name}: stage {record.stage} raised the training loss "
+            inputs.stage_log(
+                f"{inputs.name}: stage {record.stage} raised the training loss "
                 f"({prev_loss:.5f} -> {record.train_loss:.5f}); stopping"
             )
             return True
         if residual - record.residual_norm < self.tol * residual:
-            stages.stage_log(
-                f"{stages.name}: residual norm improved by less than "
+            inputs.stage_log(
+                f"{inputs.name}: residual norm improved by less than "
                 f"tol={self.tol}; stopping"
             )
             return True
@@ -568,25 +568,25 @@ class BoostedEnsemble:
                 f"{', the prior alone' if best == 0 else ''})"
             )
 
-    def _fit_study(self, stages: _StageInputs) -> None:
+    def _fit_study(self, inputs: _StageInputs) -> None:
         """The study's residual scheme (see the module doc)."""
-        Y, Y_val = stages.Y, stages.Y_val
+        Y, Y_val = inputs.Y, inputs.Y_val
         self.prior_logits = np.zeros(Y.shape[1])
-        self._record_prior_losses(Y, Y_val, stages.pw, stages.X_val)
+        self._record_prior_losses(Y, Y_val, inputs.pw, inputs.X_val)
         R = Y.copy()
         R_val = None if Y_val is None else Y_val.copy()
         self.initial_residual_norm = float(np.linalg.norm(R))
         sum_p = np.zeros_like(Y)
         sum_p_val = None if Y_val is None else np.zeros_like(Y_val)
         for stage in range(1, self.n_stages + 1):
-            model = self._train_stage(stages, stage, R, R_val)
+            model = self._train_stage(inputs, stage, R, R_val)
             self.models.append(model)
             per_genre = self._add_study_stage(
-                stages, stage, model, (R, sum_p), (R_val, sum_p_val)
+                inputs, stage, model, (R, sum_p), (R_val, sum_p_val)
             )
             if np.all(per_genre < self.residual_threshold):
-                stages.stage_log(
-                    f"{stages.name}: every genre residual norm < "
+                inputs.stage_log(
+                    f"{inputs.name}: every genre residual norm < "
                     f"{self.residual_threshold}; stopping"
                 )
                 break
@@ -601,7 +601,7 @@ class BoostedEnsemble:
 
     def _add_study_stage(
         self,
-        stages: _StageInputs,
+        inputs: _StageInputs,
         stage: int,
         model: MLP,
         train: tuple[np.ndarray, np.ndarray],
@@ -610,7 +610,7 @@ class BoostedEnsemble:
         """Subtracts the stage's probabilities from the residuals; records and logs it.
 
         Args:
-            stages: What the stages share.
+            inputs: What the stages share.
             stage: 1-based stage number.
             model: The stage's trained network.
             train: ``(R, sum_p)``: the training residual and the sum of the
@@ -622,24 +622,24 @@ class BoostedEnsemble:
         """
         R, sum_p = train
         R_val, sum_p_val = val
-        p = model.predict_proba(stages.X)
+        p = model.predict_proba(inputs.X)
         R -= p
         sum_p += p
         per_genre = np.linalg.norm(R, axis=0)
         val_loss = None
         if R_val is not None:
-            p_val = model.predict_proba(stages.X_val)
+            p_val = model.predict_proba(inputs.X_val)
             R_val -= p_val
             sum_p_val += p_val
-            val_loss = bce_from_proba(stages.Y_val, sum_p_val / stage, stages.pw)
-        train_loss = bce_from_proba(stages.Y, sum_p / stage, stages.pw)
+            val_loss = bce_from_proba(inputs.Y_val, sum_p_val / stage, inputs.pw)
+        train_loss = bce_from_proba(inputs.Y, sum_p / stage, inputs.pw)
         self.stages.append(
             StageRecord(
                 stage, float(np.linalg.norm(per_genre)), per_genre, train_loss, val_loss
             )
         )
-        stages.stage_log(
-            f"{stages.name}: stage {stage} residual norm "
+        inputs.stage_log(
+            f"{inputs.name}: stage {stage} residual norm "
             f"{float(np.linalg.norm(per_genre)):.4f}, max genre norm "
             f"{per_genre.max():.4g}, ensemble train loss {train_loss:.5f}"
         )
