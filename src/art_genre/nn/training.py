@@ -11,6 +11,12 @@ drives early stopping with restoration of the best weights.
 A non-finite loss (or non-finite weights after an epoch) raises
 :class:`NonFiniteLossError` naming the model, epoch and batch, so a diverged
 network is never returned silently.
+
+:func:`fit` is a few steps over the network's public API (``as_pos_weight``,
+``loss_and_grads_into``, ``logits``): ``_checked_rows`` checks the arguments,
+``_fit_epochs`` runs the epochs, each one ``_run_epoch`` (the mini-batch
+updates) then ``_validate``, and ``_EarlyStopping`` keeps the best validation
+loss, its epoch and weights, and the patience count.
 """
 
 from __future__ import annotations
