@@ -8,6 +8,7 @@ from .atomic import (
 )
 from .figure_png_dataset import FigurePNGDataset
 from .file_digest_dataset import FileDigestDataset
+from .html_report_dataset import HTMLReportDataset
 from .lazy_image_dataset import LazyImageDataset
 from .optional_csv_dataset import OptionalCSVDataset
 from .partitioned_cache_dataset import PartitionedCacheDataset
@@ -31,6 +32,7 @@ __all__ = [
     "AtomicSaveMixin",
     "FigurePNGDataset",
     "FileDigestDataset",
+    "HTMLReportDataset",
     "LazyImageDataset",
     "OptionalCSVDataset",
     "PartitionedCacheDataset",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
+from art_genre.tags import TRAIN
+
 from .nodes import predict_splits, train_model
 
 
@@ -28,12 +30,16 @@ def model_pipeline(name: str) -> Pipeline:
                 inputs=["model_input", "params:model", "params:name"],
                 outputs=["model", "seed_models", "history"],
                 name="train_model",
+                tags=TRAIN,
             ),
             Node(
                 predict_splits,
                 inputs=["seed_models", "model_input"],
                 outputs=["predictions", "timing"],
                 name="predict_splits",
+                # Every seed's model lives in memory only: training and predicting go
+                # together (`kedro run --tags train`).
+                tags=TRAIN,
             ),
         ]
     )

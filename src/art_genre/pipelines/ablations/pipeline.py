@@ -2,6 +2,8 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from art_genre.tags import REPORT, TRAIN
+
 from .nodes import ablation_model_inputs, run_ablations
 from .report import ablation_report, plot_ablation_effects
 
@@ -17,6 +19,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                         "params:feature_engineering"],
                 outputs="ablation_model_inputs",
                 name="ablation_model_inputs",
+                tags=TRAIN,  # in memory, for run_ablations only
             ),
             Node(
                 run_ablations,
@@ -24,15 +27,19 @@ def create_pipeline(**kwargs) -> Pipeline:
                         "params:bnn_study", "params:ablations"],
                 outputs=["ablation_results", "ablation_effects"],
                 name="run_ablations",
+                tags=TRAIN,
             ),
             Node(plot_ablation_effects, inputs="ablation_effects",
-                 outputs="plot_ablation_effects", name="plot_ablation_effects"),
+                 outputs="plot_ablation_effects", name="plot_ablation_effects", tags=REPORT),
             Node(
                 ablation_report,
                 inputs=["ablation_effects", "ablation_results", "plot_ablation_effects",
                         "params:reporting.data_dir"],
                 outputs=["ablations_md", "ablations_html"],
                 name="ablation_report",
+                tags=REPORT,
             ),
-        ]
+        ],
+        namespace="ablations",
+        prefix_datasets_with_namespace=False,
     )

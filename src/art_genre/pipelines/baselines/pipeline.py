@@ -2,6 +2,8 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from art_genre.tags import TRAIN
+
 from .nodes import BASELINES, fit_baseline
 
 
@@ -18,6 +20,7 @@ def baseline_pipeline(name: str) -> Pipeline:
                 inputs=["model_input", "params:baselines", "params:name"],
                 outputs=["predictions", "timing"],
                 name="fit_baseline",
+                tags=TRAIN,
             )
         ]
     )
@@ -32,4 +35,10 @@ def baseline_pipeline(name: str) -> Pipeline:
 def create_pipeline(**kwargs) -> Pipeline:
     """The genre prior, one-vs-rest logistic regression and ``MLPClassifier(512, 256)``
     on the networks' model input (parameters: ``parameters_baselines.yml``)."""
-    return sum((baseline_pipeline(name) for name in BASELINES), Pipeline([]))
+    # The three are grouped in kedro-viz under ``baselines`` (nodes
+    # ``baselines.prior.fit_baseline`` & co.); their datasets keep their names.
+    return Pipeline(
+        [baseline_pipeline(name) for name in BASELINES],
+        namespace="baselines",
+        prefix_datasets_with_namespace=False,
+    )

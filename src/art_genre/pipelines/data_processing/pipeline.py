@@ -2,6 +2,8 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from art_genre.tags import PREPARE
+
 from .nodes import (
     build_data_quality_report,
     clean_artists,
@@ -52,5 +54,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="data_quality_report",
                 name="build_data_quality_report",
             ),
-        ]
+        ],
+        # One collapsible group in kedro-viz; the dataset names stay as they are.
+        namespace="data_processing",
+        prefix_datasets_with_namespace=False,
+        tags=PREPARE,
     )

@@ -2,6 +2,8 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from art_genre.tags import EXTRACT, REDUCE
+
 from .nodes import (
     assemble_features,
     build_model_input,
@@ -25,6 +27,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["painting_digests", "painting_index"],
                 outputs="image_digests",
                 name="digest_images",
+                tags=EXTRACT,
             ),
             Node(
                 plan_feature_shards,
@@ -37,6 +40,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs="feature_shards",
                 name="extract_features",
+                tags=EXTRACT,
             ),
             Node(
                 assemble_features,
@@ -48,18 +52,21 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs=["painting_features", "feature_issues"],
                 name="assemble_features",
+                tags=EXTRACT,
             ),
             Node(
                 describe_backbone,
                 inputs="params:feature_engineering",
                 outputs="backbone_settings",
                 name="describe_backbone",
+                tags=EXTRACT,
             ),
             Node(
                 fit_pca,
                 inputs=["painting_features", "painting_index", "params:feature_engineering"],
                 outputs=["feature_scaler", "pca", "pca_summary"],
                 name="fit_pca",
+                tags=REDUCE,
             ),
             Node(
                 build_model_input,
@@ -72,6 +79,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs="model_input",
                 name="build_model_input",
+                tags=REDUCE,
             ),
-        ]
+        ],
+        # One collapsible group in kedro-viz; the dataset names stay as they are.
+        namespace="feature_engineering",
+        prefix_datasets_with_namespace=False,
     )

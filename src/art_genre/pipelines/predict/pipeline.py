@@ -3,6 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from art_genre.modelling import MODEL_NAMES
+from art_genre.tags import PREDICT
 
 from .nodes import (
     extract_new_features,
@@ -73,5 +74,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="explanations",
                 name="render_explanations",
             ),
-        ]
+        ],
+        namespace="predict",
+        prefix_datasets_with_namespace=False,
+        tags=PREDICT,
     )

@@ -6,6 +6,7 @@ from kedro.pipeline import Node, Pipeline
 
 from art_genre.explain.gallery import explain_gallery
 from art_genre.modelling import BASELINE_NAMES, MODEL_NAMES
+from art_genre.tags import EVALUATE, REPORT
 
 from .nodes import collect_timings, evaluate_models, gather_by_model, gather_networks
 from .plots import (
@@ -65,6 +66,8 @@ def _gather(kind: str, source: str, networks_only: bool = False) -> Node:
             },
             outputs=f"reporting_{kind}",
             name=f"gather_{kind}",
+            # In memory: a gather runs with whichever stage reads it.
+            tags=[EVALUATE, REPORT] if kind == "predictions" else REPORT,
         )
 
 
@@ -89,15 +92,23 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "pairwise",
                 ],
                 name="evaluate_models",
+                tags=EVALUATE,
             ),
             Node(
                 collect_timings,
                 inputs=["reporting_timings", "reporting_histories"],
                 outputs="timings",
                 name="collect_timings",
+                tags=REPORT,
             ),
             *(
-                Node(func, inputs=inputs, outputs=f"plot_{name}", name=f"plot_{name}")
+                Node(
+                    func,
+                    inputs=inputs,
+                    outputs=f"plot_{name}",
+                    name=f"plot_{name}",
+                    tags=REPORT,
+                )
                 for name, (func, inputs) in PLOTS.items()
             ),
             Node(
@@ -122,6 +133,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 },
                 outputs=["report_md", "report_html"],
                 name="build_report",
+                tags=REPORT,
             ),
             # Why this genre (issue 15): test paintings of `reporting.gallery_model`, right
             # and wrong, with their class activation maps (art_genre.explain.gallery).
@@ -139,6 +151,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                 },
                 outputs="plot_cam_gallery",
                 name="plot_cam_gallery",
+                tags=REPORT,
             ),
-        ]
+        ],
+        # One collapsible group in kedro-viz; the dataset names stay as they are.
+        namespace="reporting",
+        prefix_datasets_with_namespace=False,
     )

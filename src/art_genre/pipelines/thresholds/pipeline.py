@@ -5,6 +5,7 @@ import warnings
 from kedro.pipeline import Node, Pipeline
 
 from art_genre.modelling import MODEL_NAMES
+from art_genre.tags import EVALUATE
 
 from .nodes import bind_thresholds
 
@@ -27,7 +28,11 @@ def create_pipeline(**kwargs) -> Pipeline:
                     inputs=["thresholds", f"{m}.model", f"params:{m}.name"],
                     outputs=f"{m}.thresholds",
                     name=f"bind_thresholds_{m}",
+                    tags=EVALUATE,
                 )
                 for m in MODEL_NAMES
-            ]
+            ],
+            # Drawn in kedro-viz inside the reporting group, which runs them.
+            namespace="reporting",
+            prefix_datasets_with_namespace=False,
         )
