@@ -50,6 +50,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from machine import machine_line  # noqa: E402
 
+from art_genre.modelling import ADAM, SNN  # noqa: E402
+
 SUFFIXES = {".jpg", ".jpeg"}
 
 
@@ -270,7 +272,7 @@ def accuracy(args: argparse.Namespace) -> None:
     print("\n(c) accuracy: test macro-F1 over seeds (mean ± seed-to-seed sd), "
           "float32 vs bfloat16, MobileNet 0.25 ImageNet")
     for subset in subsets:
-        for model in ("adam", "snn"):
+        for model in (ADAM, SNN):
             for cut in ("tuned", "threshold_0.5"):
                 cells = {}
                 for precision in ("float32", "bfloat16"):

@@ -6,8 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-ABLATED_MODELS = ("snn", "adam", "bnn")
-"""The study's three networks; ``bnn`` starts from ``params:bnn_study``."""
+from art_genre.modelling import ABLATED_MODELS
 
 
 class Variant(BaseModel):

@@ -25,6 +25,7 @@ from art_genre.document import (
     weights_text,
     yes_no,
 )
+from art_genre.modelling import BOOSTED_NAMES
 
 METRIC_NAMES = {
     "any_match_accuracy": "any-match",
@@ -549,7 +550,7 @@ def caveats_section(
         "genres. Thresholds are tuned per genre and seed on the validation split, never on "
         "test; scores, rankings and cuts are taken on float64 logits."
     )
-    if {"bnn", "bnn_study"} & set(models):
+    if set(BOOSTED_NAMES) & set(models):
         items.append(
             "`bnn` is real gradient boosting (the fix) and keeps the stage prefix with the "
             "best validation loss; `bnn_study` is the study's residual scheme. The `prior` "
