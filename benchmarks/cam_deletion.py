@@ -100,7 +100,7 @@ def probability_curve(
 ) -> np.ndarray:
     """The model's probability of ``genre`` with the masked cells blanked, per step."""
     from art_genre.features import preprocess
-    from art_genre.pipelines.feature_engineering.nodes import reduce_features
+    from art_genre.features.reduction import reduce_features
 
     batch = np.repeat(pixels[None], len(masks), axis=0)
     blank = np.repeat(filler(pixels, fill)[None], len(masks), axis=0)

@@ -23,14 +23,7 @@ from PIL import Image
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from art_genre.quality import (
-    QUALITY_COLUMNS,
-    IssueLog,
-    describe_error,
-    empty_file_reason,
-)
-
-from .labels import (
+from art_genre.labels import (
     artist_from_file_name,
     fold_name,
     hidden_or_leftover,
@@ -38,6 +31,13 @@ from .labels import (
     label_from_folder,
     split_genres,
 )
+from art_genre.quality import (
+    QUALITY_COLUMNS,
+    IssueLog,
+    describe_error,
+    empty_file_reason,
+)
+
 from .params import DataProcessingParams, SplitParams
 
 logger = logging.getLogger(__name__)
@@ -228,7 +228,7 @@ def label_images(
     """Give every image its genres.
 
     Kaggle layouts join each image to ``artists.csv`` by folded name (see
-    :func:`~art_genre.pipelines.data_processing.labels.fold_name`); labelled folders take
+    :func:`~art_genre.labels.fold_name`); labelled folders take
     the folder name as the genre. Images of unknown artists, or of artists whose row was
     dropped, and artists of the CSV without any image are listed as issues.
 

@@ -2,12 +2,12 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from art_genre.features.reduction import build_model_input, fit_pca
+
 from .nodes import (
     assemble_features,
-    build_model_input,
     describe_backbone,
     digest_images,
-    fit_pca,
     plan_feature_shards,
 )
 

@@ -25,10 +25,10 @@ from art_genre.features import (
     build_explaining_backbone,
     iter_feature_batches,
 )
+from art_genre.features.reduction import reduce_features
+from art_genre.labels import hidden_or_leftover
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
 from art_genre.modelling.persistence import classifier_hash
-from art_genre.pipelines.data_processing.labels import hidden_or_leftover
-from art_genre.pipelines.feature_engineering.nodes import reduce_features
 from art_genre.portable import transform_hash
 from art_genre.quality import IssueLog
 

@@ -20,7 +20,7 @@ from matplotlib.patches import Patch
 from sklearn.metrics import confusion_matrix
 
 from art_genre.evaluation.runs import model_runs
-from art_genre.pipelines.data_processing.labels import genre_lists
+from art_genre.labels import genre_lists
 
 SPLIT_COLOURS = {"train": "#4C72B0", "val": "#DD8452", "test": "#55A868"}
 SPLIT_NAMES = {"train": "train", "val": "validation", "test": "test"}
