@@ -205,14 +205,15 @@ def _decode_rate(paths: list[Path], draft: bool) -> float:
 
 
 def _feature_change(paths: list[Path], model: Any, name: str) -> str:
-    from art_genre.features import extract_features, path_items
+    from art_genre.features import iter_feature_batches, path_items
 
     feats = {}
     for draft in (False, True):
         settings = settings_for(name, "float32", jpeg_draft=draft)
-        _, feats[draft], _ = extract_features(
+        batches = iter_feature_batches(
             path_items(paths, lazy=True), model, settings, progress=False
         )
+        feats[draft] = np.concatenate([batch.features for batch in batches])
     a, b = feats[False], feats[True]
     diff = np.abs(a - b)
     scale = float(np.abs(a).mean())

@@ -223,34 +223,3 @@ def iter_feature_batches(
         bar.close()
         decoder.close()
 
-
-def extract_features(
-    items: Iterable[tuple[Any, ImageSource]] | Mapping[Any, ImageSource],
-    model: keras.Model,
-    settings: BackboneSettings,
-    **kwargs: Any,
-) -> tuple[list[str], np.ndarray, list[tuple[str, str]]]:
-    """Run :func:`iter_feature_batches` to the end and stack the results.
-
-    This holds all features in memory (``n x D`` float32; 100,352 per image for
-    ResNet50 ``flatten``): prefer iterating the batches for large inputs.
-
-    Args:
-        items: As for :func:`iter_feature_batches`.
-        model: As for :func:`iter_feature_batches`.
-        settings: As for :func:`iter_feature_batches`.
-        **kwargs: Passed on to :func:`iter_feature_batches`.
-
-    Returns:
-        ``(ids, features, failures)`` with ``features`` of shape ``(len(ids), D)``.
-    """
-    ids: list[str] = []
-    parts: list[np.ndarray] = []
-    failures: list[tuple[str, str]] = []
-    for batch in iter_feature_batches(items, model, settings, **kwargs):
-        ids.extend(batch.ids)
-        parts.append(batch.features)
-        failures.extend(batch.failures)
-    width = feature_width(settings)
-    features = np.concatenate(parts) if parts else np.empty((0, width), np.float32)
-    return ids, features, failures
