@@ -347,16 +347,7 @@ def assemble_features(
     settings = params.backbone.settings()
     fingerprint = settings.fingerprint()
     issues = IssueLog("features", params.on_bad_input)
-    # Pass 1, manifests only: where each image's row is (the first shard in key order).
-    where: dict[str, tuple[str, int]] = {}
-    failed: dict[str, str] = {}
-    for key, shard in _current_shards(feature_shards, fingerprint, manifest=True):
-        for row, image_id in enumerate(shard["image_ids"]):
-            if _matches(shard, image_id, image_digests):
-                where.setdefault(image_id, (key, row))
-        for image_id, reason in shard["failures"]:
-            if _matches(shard, image_id, image_digests):
-                failed.setdefault(image_id, reason)
+    where, failed = _locate_rows(feature_shards, fingerprint, image_digests)
     ids: list[str] = []
     for image_id in painting_index["image_id"]:
         if image_id in where:
@@ -377,6 +368,23 @@ def assemble_features(
         "backbone": settings.to_dict(),
     }
     return painting_features, issues.to_frame()
+
+
+def _locate_rows(
+    shards: dict[str, Callable[[], Any]], fingerprint: str, digests: dict[str, str] | None
+) -> tuple[dict[str, tuple[str, int]], dict[str, str]]:
+    """Pass 1, manifests only: where each image's row is (the first shard in key order),
+    and why each image that failed failed: ``({id: (key, row)}, {id: reason})``."""
+    where: dict[str, tuple[str, int]] = {}
+    failed: dict[str, str] = {}
+    for key, shard in _current_shards(shards, fingerprint, manifest=True):
+        for row, image_id in enumerate(shard["image_ids"]):
+            if _matches(shard, image_id, digests):
+                where.setdefault(image_id, (key, row))
+        for image_id, reason in shard["failures"]:
+            if _matches(shard, image_id, digests):
+                failed.setdefault(image_id, reason)
+    return where, failed
 
 
 def _fill_features(

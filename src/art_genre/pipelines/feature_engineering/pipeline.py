@@ -12,6 +12,7 @@ from .nodes import (
 )
 
 
+# long: wiring only, one Node(...) per step and no logic (see nodes.py)
 def create_pipeline(**kwargs) -> Pipeline:
     """Images → backbone features (cached by batch) → PCA fitted on train → model input.
 

@@ -487,54 +487,11 @@ def caveats_section(
     study: Mapping[str, Any],
 ) -> list[Block]:
     """What a reader must know before comparing these numbers with the study's."""
-    strategy = split_summary.get("strategy")
     sizes = split_summary.get("n_images", {})
-    backbone = feature_params.get("backbone", {}) or {}
     pca = feature_params.get("pca", {}) or {}
-    items = []
-    if strategy == "artist":
-        items.append(
-            "The split is grouped by artist: no artist is on both sides, so the scores measure "
-            "genre recognition on unseen artists (harder than the study's random split)."
-        )
-    else:
-        items.append(
-            f"Under the `{strategy}` split the same artists are on both sides and a genre is a "
-            "property of the artist: the scores partly measure **artist recognition**. "
-            "`--params data_processing.split.strategy=artist` measures unseen artists."
-        )
-    total = sum(int(v) for v in sizes.values()) or 1
-    items.append(
-        f"Training uses {sizes.get('train', '?')} images ({int(sizes.get('train', 0)) / total:.0%}): "
-        "the validation split (for early stopping and threshold tuning) is taken from the "
-        "study's 80 % training side. The rows are also ordered differently from the "
-        "study's, so even the random split's test images are not the study's. "
-        "`kedro run --env study_protocol` trains on the study's 80 % (no validation, fixed "
-        "epochs, threshold 0.5) for a side-by-side with the published numbers."
-    )
-    items.append(
-        f"Backbone: ours is `{backbone.get('name')}` (pooling `{backbone.get('pooling')}`, "
-        f"weights `{weights_text(backbone.get('weights'))}`); the study used ResNet50 ImageNet "
-        "features flattened to 100,352 numbers. Different features give different scores."
-        + (
-            " With random weights (`weights: null`) the features carry no learnt "
-            "information: the scores only test the plumbing."
-            if backbone.get("weights") is None
-            else ""
-        )
-    )
-    test_images = study.get("test_images")
-    supports = per_genre[
-        (per_genre["split"] == "test") & (per_genre["thresholds"].astype(str) == "tuned")
-    ].drop_duplicates("genre")
-    small = supports[(supports["support"] > 0) & (supports["support"] < 10)]
-    items.append(
-        f"The test split has {sizes.get('test', '?')} images"
-        + (f" (the study's: {test_images:,})" if test_images else "")
-        + f" and the validation split {sizes.get('val', '?')}: see the intervals before "
-        "reading a gap between two models"
-        + (f"; {len(small)} genre(s) have fewer than 10 test images." if len(small) else ".")
-    )
+    items = _split_caveats(split_summary.get("strategy"), sizes)
+    items.append(_backbone_caveat(feature_params.get("backbone", {}) or {}))
+    items.append(_test_size_caveat(sizes, per_genre, study))
     items.append(
         "The PCA is fitted on the training split only"
         if pca.get("fit_on", "train") == "train"
@@ -558,6 +515,65 @@ def caveats_section(
             "frequencies)."
         )
     return [Heading("Caveats"), Bullets(items)]
+
+
+def _split_caveats(strategy: str | None, sizes: Mapping[str, Any]) -> list[str]:
+    """What the split measures, and how many images training has."""
+    items = []
+    if strategy == "artist":
+        items.append(
+            "The split is grouped by artist: no artist is on both sides, so the scores measure "
+            "genre recognition on unseen artists (harder than the study's random split)."
+        )
+    else:
+        items.append(
+            f"Under the `{strategy}` split the same artists are on both sides and a genre is a "
+            "property of the artist: the scores partly measure **artist recognition**. "
+            "`--params data_processing.split.strategy=artist` measures unseen artists."
+        )
+    total = sum(int(v) for v in sizes.values()) or 1
+    items.append(
+        f"Training uses {sizes.get('train', '?')} images ({int(sizes.get('train', 0)) / total:.0%}): "
+        "the validation split (for early stopping and threshold tuning) is taken from the "
+        "study's 80 % training side. The rows are also ordered differently from the "
+        "study's, so even the random split's test images are not the study's. "
+        "`kedro run --env study_protocol` trains on the study's 80 % (no validation, fixed "
+        "epochs, threshold 0.5) for a side-by-side with the published numbers."
+    )
+    return items
+
+
+def _backbone_caveat(backbone: Mapping[str, Any]) -> str:
+    """Our backbone against the study's."""
+    return (
+        f"Backbone: ours is `{backbone.get('name')}` (pooling `{backbone.get('pooling')}`, "
+        f"weights `{weights_text(backbone.get('weights'))}`); the study used ResNet50 ImageNet "
+        "features flattened to 100,352 numbers. Different features give different scores."
+        + (
+            " With random weights (`weights: null`) the features carry no learnt "
+            "information: the scores only test the plumbing."
+            if backbone.get("weights") is None
+            else ""
+        )
+    )
+
+
+def _test_size_caveat(
+    sizes: Mapping[str, Any], per_genre: pd.DataFrame, study: Mapping[str, Any]
+) -> str:
+    """How many test and validation images (and genres with few test images)."""
+    test_images = study.get("test_images")
+    supports = per_genre[
+        (per_genre["split"] == "test") & (per_genre["thresholds"].astype(str) == "tuned")
+    ].drop_duplicates("genre")
+    small = supports[(supports["support"] > 0) & (supports["support"] < 10)]
+    return (
+        f"The test split has {sizes.get('test', '?')} images"
+        + (f" (the study's: {test_images:,})" if test_images else "")
+        + f" and the validation split {sizes.get('val', '?')}: see the intervals before "
+        "reading a gap between two models"
+        + (f"; {len(small)} genre(s) have fewer than 10 test images." if len(small) else ".")
+    )
 
 
 def study_section(summary: pd.DataFrame, study: Mapping[str, Any]) -> list[Block]:
