@@ -16,7 +16,7 @@ class Variant(BaseModel):
         pca_fit_on: ``all`` (the study's leak) or ``train``; ``None`` keeps the study's.
         thresholds: ``0.5`` (the study's) or ``tuned`` (per genre on validation).
         models: Per model, overrides of its parameters (nested like
-            ``parameters_<model>.yml``'s ``model`` block), e.g. ``{"snn": {"init": "he"}}``.
+            ``parameters_<model>.yml``'s ``model`` block), e.g. ``{snn: {init: he}}``.
     """
 
     model_config = ConfigDict(extra="forbid")

@@ -35,7 +35,7 @@ def gather_by_model(models: Sequence[str], **by_model: Any) -> dict[str, Any]:
     of them are reported, and in which order.
 
     Args:
-        models: The ``reporting.models`` parameter, e.g. ``["snn", "bnn"]``.
+        models: The ``reporting.models`` parameter, e.g. ``[snn, bnn]``.
         **by_model: One output (predictions, history, timing, parameters) per wired model.
 
     Returns:
