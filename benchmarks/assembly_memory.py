@@ -75,12 +75,12 @@ def _peak(label: str, fn, matrix_bytes: int) -> object:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     from art_genre.datasets import PartitionedCacheDataset
+    from art_genre.features.params import FeatureEngineeringParams
     from art_genre.pipelines.feature_engineering.nodes import (
         assemble_features,
         cached_image_ids,
         shard_key,
     )
-    from art_genre.pipelines.feature_engineering.params import FeatureEngineeringParams
 
     print(machine_line())
     params = FeatureEngineeringParams.model_validate(

@@ -51,12 +51,12 @@ def main() -> None:
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
+    from art_genre.features.params import FeatureEngineeringParams
     from art_genre.pipelines.feature_engineering.nodes import (
         assemble_features,
         digest_images,
         plan_feature_shards,
     )
-    from art_genre.pipelines.feature_engineering.params import FeatureEngineeringParams
 
     params = {
         "data_dir": str(args.data_dir.resolve()),

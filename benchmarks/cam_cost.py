@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from art_genre.modelling import MODEL_NAMES  # noqa: E402
+from art_genre.modelling import ADAM, MODEL_NAMES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--folder", required=True, help="the folder of paintings (predict_dir)")
-    parser.add_argument("--model", default="adam", choices=list(MODEL_NAMES))
+    parser.add_argument("--model", default=ADAM, choices=list(MODEL_NAMES))
     parser.add_argument("--params", default="", help="a=b,c.d=e: the run's other parameters")
     parser.add_argument("--top-k", type=int, default=2, help="predict.explain_top_k")
     parser.add_argument("--repeats", type=int, default=3)

@@ -36,7 +36,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 import numpy as np  # noqa: E402
 
-from art_genre.modelling import MODEL_NAMES  # noqa: E402
+from art_genre.modelling import ADAM, MODEL_NAMES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", required=True, help="the data_dir of the training run")
     parser.add_argument("--env", default="improved", help="Kedro environment of the run")
-    parser.add_argument("--model", default="adam", choices=list(MODEL_NAMES))
+    parser.add_argument("--model", default=ADAM, choices=list(MODEL_NAMES))
     parser.add_argument("--n", type=int, default=150, help="test paintings (at most)")
     parser.add_argument("--steps", type=int, default=24, help="blanking steps from 0 to all")
     parser.add_argument("--seed", type=int, default=0)
@@ -100,7 +100,7 @@ def probability_curve(
 ) -> np.ndarray:
     """The model's probability of ``genre`` with the masked cells blanked, per step."""
     from art_genre.features import preprocess
-    from art_genre.pipelines.feature_engineering.nodes import reduce_features
+    from art_genre.features.reduction import reduce_features
 
     batch = np.repeat(pixels[None], len(masks), axis=0)
     blank = np.repeat(filler(pixels, fill)[None], len(masks), axis=0)

@@ -39,9 +39,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
+from art_genre.labels import IMAGE_SUFFIXES  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "01_raw" / "sample"
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 MACHINES = (1, 2, 4, 8, 16, 32, 64, 128)
 WIKIART = 80_000
 

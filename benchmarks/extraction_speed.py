@@ -50,6 +50,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from machine import machine_line  # noqa: E402
 
+from art_genre.modelling import ADAM, SNN  # noqa: E402
+
 SUFFIXES = {".jpg", ".jpeg"}
 
 
@@ -203,14 +205,15 @@ def _decode_rate(paths: list[Path], draft: bool) -> float:
 
 
 def _feature_change(paths: list[Path], model: Any, name: str) -> str:
-    from art_genre.features import extract_features, path_items
+    from art_genre.features import iter_feature_batches, path_items
 
     feats = {}
     for draft in (False, True):
         settings = settings_for(name, "float32", jpeg_draft=draft)
-        _, feats[draft], _ = extract_features(
+        batches = iter_feature_batches(
             path_items(paths, lazy=True), model, settings, progress=False
         )
+        feats[draft] = np.concatenate([batch.features for batch in batches])
     a, b = feats[False], feats[True]
     diff = np.abs(a - b)
     scale = float(np.abs(a).mean())
@@ -270,7 +273,7 @@ def accuracy(args: argparse.Namespace) -> None:
     print("\n(c) accuracy: test macro-F1 over seeds (mean ± seed-to-seed sd), "
           "float32 vs bfloat16, MobileNet 0.25 ImageNet")
     for subset in subsets:
-        for model in ("adam", "snn"):
+        for model in (ADAM, SNN):
             for cut in ("tuned", "threshold_0.5"):
                 cells = {}
                 for precision in ("float32", "bfloat16"):

@@ -38,9 +38,10 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 import numpy as np  # noqa: E402
 
+from art_genre.labels import IMAGE_SUFFIXES  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "01_raw" / "sample"
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 #: The study's figure for ResNet50 at 224 px (multiply-accumulates per image).
 RESNET50_NOMINAL_GMACS = 4.1
 

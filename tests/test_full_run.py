@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from art_genre.datasets import ArrayBundleDataset
+from art_genre.modelling import ADAM, BASELINE_NAMES, BNN, BNN_STUDY, MODEL_NAMES, SNN
 from art_genre.pipeline_registry import register_pipelines
 from tests.conftest import ROOT, copy_project, run_kedro
-
-MODELS = ("snn", "bnn", "bnn_study", "adam")
 
 
 def test_every_pipeline_is_registered_and_default_is_the_training_flow():
@@ -38,7 +39,7 @@ def full_run(tmp_path_factory):
 
 
 def test_full_run_writes_every_model_and_its_predictions(full_run):
-    for name in MODELS:
+    for name in MODEL_NAMES:
         versions = list((full_run / "data/06_models" / f"{name}.npz").glob("*/*.npz"))
         assert len(versions) == 1
         assert (versions[0].parent / f"{name}.json").exists()
@@ -52,16 +53,45 @@ def test_full_run_writes_every_model_and_its_predictions(full_run):
             assert logits.dtype == np.float64 and np.isfinite(logits).all()
 
 
-@pytest.mark.parametrize("name", ["snn", "bnn", "adam", "baselines", "feature_engineering"])
+# What each pipeline writes that no other pipeline writes: its models' predictions.
+PREDICTIONS = {
+    "snn": {SNN},
+    "bnn": {BNN, BNN_STUDY},
+    "adam": {ADAM},
+    "baselines": set(BASELINE_NAMES),
+    "feature_engineering": set(),
+}
+
+
+@pytest.mark.parametrize("name", list(PREDICTIONS))
 def test_a_pipeline_runs_alone_after_one_full_run(full_run, monkeypatch, name):
+    """`kedro run --pipelines <name>` reruns that pipeline and nothing else: it rewrites
+    its own outputs, leaves the other pipelines' (and the report) untouched, and
+    feature_engineering reuses the feature cache."""
     monkeypatch.chdir(full_run)
-    before = {p: p.stat().st_mtime_ns for p in (full_run / "data").rglob("*") if p.is_file()}
+    data = full_run / "data"
+    before = {p: p.stat().st_mtime_ns for p in data.rglob("*") if p.is_file()}
     run_kedro(full_run, name)
-    after = {p: p.stat().st_mtime_ns for p in (full_run / "data").rglob("*") if p.is_file()}
-    rewritten = {p.name for p in after if before.get(p) != after[p]}
+    after = {p: p.stat().st_mtime_ns for p in data.rglob("*") if p.is_file()}
+    rewritten = {p.relative_to(data).as_posix() for p in after if before.get(p) != after[p]}
     assert rewritten, f"`kedro run --pipelines {name}` wrote nothing"
-    if name in ("snn", "adam"):
-        assert f"{name}_predictions.npz" in rewritten and f"{name}.json" in rewritten
+    predicted = {
+        Path(p).name.removesuffix("_predictions.npz")
+        for p in rewritten
+        if p.endswith("_predictions.npz")
+    }
+    assert predicted == PREDICTIONS[name]
+    for model in PREDICTIONS[name]:
+        assert f"08_reporting/timing/{model}.json" in rewritten
+        if model in MODEL_NAMES:  # a new version of the network, and its history
+            assert any(p.startswith(f"06_models/{model}.npz/") for p in rewritten)
+            assert f"08_reporting/history/{model}.json" in rewritten
+    assert "08_reporting/metrics.json" not in rewritten  # reporting did not run
+    if name == "feature_engineering":
+        assert {"04_feature/painting_features.npz", "05_model_input/model_input.npz"} <= rewritten
+        assert any(p.startswith("06_models/pca.npz") for p in rewritten)
+        new_files = {p for p in after if p not in before}
+        assert not [p for p in new_files if "feature_cache" in p.parts]  # cache reused
 
 
 def test_the_models_learn_the_sample_styles(full_run):
@@ -69,7 +99,7 @@ def test_the_models_learn_the_sample_styles(full_run):
     import json
 
     metrics = json.loads((full_run / "data/08_reporting/metrics.json").read_text())
-    for name in MODELS:
+    for name in MODEL_NAMES:
         assert metrics[name]["test"]["macro_roc_auc"]["mean"] > 0.85, name
     assert metrics["adam"]["test"]["any_match_accuracy"]["mean"] >= 0.6
     # the networks beat the genre prior, whose macro-F1 at 0.5 is 0 (it never fires)

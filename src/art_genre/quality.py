@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 import pandas as pd
 
 QUALITY_COLUMNS = ["stage", "file", "reason"]
 
 OnBadInput = Literal["skip", "fail"]
+"""What to do with an unusable input (the ``on_bad_input`` parameter of every pipeline)."""
 
 
 class BadInputError(ValueError):
@@ -72,9 +73,10 @@ class IssueLog:
     )
 
     def __post_init__(self) -> None:
-        if self.on_bad_input not in ("skip", "fail"):
+        if self.on_bad_input not in get_args(OnBadInput):
             raise ValueError(
-                f"on_bad_input must be 'skip' or 'fail', got {self.on_bad_input!r}"
+                f"on_bad_input must be {' or '.join(map(repr, get_args(OnBadInput)))}, "
+                f"got {self.on_bad_input!r}"
             )
 
     def add(self, file: str, reason: str) -> None:

@@ -71,3 +71,16 @@ def palette_with_transparency(path: Path) -> Path:
     img.putpalette([*RED, *BLUE] + [0] * (256 - 2) * 3)
     img.paste(1, (10, 0, 20, 10))
     return save(img, path, format="PNG", transparency=0)
+
+
+def stack_batches(batches) -> tuple[list[str], np.ndarray, list[tuple[str, str]]]:
+    """``(ids, features, failures)`` of every batch of ``iter_feature_batches``, stacked
+    as the feature cache assembles them (all batches of one width)."""
+    ids: list[str] = []
+    parts: list[np.ndarray] = []
+    failures: list[tuple[str, str]] = []
+    for batch in batches:
+        ids.extend(batch.ids)
+        parts.append(batch.features)
+        failures.extend(batch.failures)
+    return ids, np.concatenate(parts) if parts else np.empty((0, 0), np.float32), failures

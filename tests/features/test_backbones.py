@@ -19,12 +19,13 @@ from art_genre.features import (
     WeightsUnavailableError,
     build_backbone,
     build_explaining_backbone,
-    extract_features,
     feature_width,
+    iter_feature_batches,
     preprocess,
 )
 from art_genre.features.backbones import cpu_has_fast_bfloat16
 from tests.conftest import SHARED_KERAS, needs
+from tests.features.helpers import stack_batches
 
 # ---------------------------------------------------------------- validation
 
@@ -404,11 +405,13 @@ def test_bfloat16_features_are_float32_and_close(tiny_settings, tiny_model):
     pixels = rng.integers(0, 256, (4, 224, 224, 3), dtype=np.uint8)
     x = preprocess(tiny_settings, pixels)
     ref = np.asarray(tiny_model.predict_on_batch(x), dtype=np.float32)
-    ids, feats, _ = extract_features(
-        [(str(i), Image.fromarray(p)) for i, p in enumerate(pixels)],
-        model,
-        bf16,
-        progress=False,
+    ids, feats, _ = stack_batches(
+        iter_feature_batches(
+            [(str(i), Image.fromarray(p)) for i, p in enumerate(pixels)],
+            model,
+            bf16,
+            progress=False,
+        )
     )
     assert feats.dtype == np.float32 and feats.shape == ref.shape
     # bfloat16 keeps 8 bits of mantissa (~0.4 % per rounding); through 28 random-weight

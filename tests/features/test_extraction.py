@@ -11,7 +11,6 @@ from PIL import Image
 
 from art_genre.features import (
     FeatureBatch,
-    extract_features,
     iter_feature_batches,
     preprocess,
     to_model_input,
@@ -23,6 +22,7 @@ from tests.features.helpers import (
     noise_image,
     palette_with_transparency,
     save,
+    stack_batches,
     truncated_jpeg,
 )
 
@@ -117,8 +117,8 @@ def test_every_kind_of_file_yields_features_or_a_listed_failure(
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 20_000)
     items = _every_kind(tmp_path)
     with caplog.at_level(logging.WARNING, logger="art_genre.features.extraction"):
-        ids, features, failures = extract_features(
-            items, tiny_model, tiny_settings, batch_size=4, progress=False
+        ids, features, failures = stack_batches(
+            iter_feature_batches(items, tiny_model, tiny_settings, batch_size=4, progress=False)
         )
     good = [name for name, _ in items if name not in BROKEN]
     assert ids == good
@@ -176,10 +176,6 @@ def test_empty_input_and_bad_arguments(tiny_model, tiny_settings):
     assert (
         list(iter_feature_batches([], tiny_model, tiny_settings, progress=False)) == []
     )
-    ids, features, failures = extract_features(
-        [], tiny_model, tiny_settings, progress=False
-    )
-    assert (ids, features.shape, failures) == ([], (0, 256), [])
     with pytest.raises(ValueError, match="batch_size"):
         next(iter_feature_batches([], tiny_model, tiny_settings, batch_size=0))
     with pytest.raises(ValueError, match="decode_workers"):
@@ -201,8 +197,8 @@ def test_jpeg_draft_features_stay_close(tmp_path, tiny_settings, tiny_model):
         requantised.append(other)
 
     def features(files, settings):
-        _, out, failures = extract_features(
-            path_items(files, lazy=True), tiny_model, settings, progress=False
+        _, out, failures = stack_batches(
+            iter_feature_batches(path_items(files, lazy=True), tiny_model, settings, progress=False)
         )
         assert not failures and out.dtype == np.float32
         return out

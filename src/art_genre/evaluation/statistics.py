@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -163,6 +164,13 @@ def bootstrap_comparison(
                 [metric, setting, a, b, estimates[a] - estimates[b], low, high, p,
                  bool(low > 0 or high < 0)]
             )
+    return _comparison_tables(interval_rows, pair_rows)
+
+
+def _comparison_tables(
+    interval_rows: list[list[Any]], pair_rows: list[list[Any]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows of :func:`bootstrap_comparison` as its two tables, floats rounded."""
     intervals = pd.DataFrame(
         interval_rows,
         columns=["model", "metric", "thresholds", "estimate", "low", "high", "n_boot"],

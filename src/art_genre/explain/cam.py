@@ -38,8 +38,8 @@ from art_genre.features.backbones import (
     preprocess,
 )
 from art_genre.features.images import to_model_input
+from art_genre.features.reduction import reduce_features
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
-from art_genre.pipelines.feature_engineering.nodes import reduce_features
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import PurePosixPath
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -23,7 +23,7 @@ from scipy.special import expit
 from art_genre.explain.cam import Explainer
 from art_genre.explain.overlay import blend_map, genre_title
 from art_genre.features.images import to_display_image
-from art_genre.modelling import MODEL_NAMES
+from art_genre.modelling import ADAM, ModelName
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class GalleryParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: Literal[MODEL_NAMES] = "adam"  # type: ignore[valid-type]
+    model: ModelName = ADAM
     images: int = Field(6, ge=1, le=24)
 
 

@@ -27,7 +27,6 @@ from art_genre.features.backbones import (
 )
 from art_genre.features.extraction import (
     FeatureBatch,
-    extract_features,
     iter_feature_batches,
 )
 from art_genre.features.images import (
@@ -50,7 +49,6 @@ __all__ = [
     "WeightsUnavailableError",
     "build_backbone",
     "build_explaining_backbone",
-    "extract_features",
     "feature_width",
     "iter_feature_batches",
     "keras_models_dir",

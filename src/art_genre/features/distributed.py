@@ -240,6 +240,28 @@ def _check_picklable(items: Sequence[tuple[str, Any]]) -> None:
         ) from error
 
 
+def _connect(
+    address: str | None, n_workers: int, threads_per_worker: int, dashboard_address: str | None
+) -> tuple[LocalCluster | None, Client]:
+    """A client of the scheduler at ``address``, or of a new ``LocalCluster`` (closed
+    again if the client cannot connect): ``(cluster or None, client)``."""
+    from distributed import Client, LocalCluster  # noqa: PLC0415 - optional, heavy
+
+    if address is not None:
+        return None, Client(address)
+    cluster = LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=threads_per_worker,
+        processes=True,
+        dashboard_address=dashboard_address,
+    )
+    try:
+        return cluster, Client(cluster)
+    except BaseException:
+        cluster.close()
+        raise
+
+
 class DaskBatchExtraction:
     """Extract planned batches on a Dask cluster; hand out each result once, in any order.
 
@@ -276,12 +298,9 @@ class DaskBatchExtraction:
         progress: bool = True,
         max_in_flight: int | None = None,
     ) -> None:
-        from distributed import Client, LocalCluster  # noqa: PLC0415 - optional, heavy
-
         _check_picklable(batches[0][1] if batches else [])
         self.settings = settings
         self.fingerprint = settings.fingerprint()
-        self.cluster: LocalCluster | None = None
         self._sizes = {key: len(items) for key, items in batches}
         self._futures: dict[str, Future] = {}
         self.n_submitted = 0
@@ -292,20 +311,9 @@ class DaskBatchExtraction:
         self._task_args: tuple[int, int, int | None] = (retries, decode_workers, tf_threads)
         self._run = uuid.uuid4().hex[:8]
         started = time.perf_counter()
-        if address is None:
-            self.cluster = LocalCluster(
-                n_workers=n_workers,
-                threads_per_worker=threads_per_worker,
-                processes=True,
-                dashboard_address=dashboard_address,
-            )
-            try:
-                self.client = Client(self.cluster)
-            except BaseException:
-                self.cluster.close()
-                raise
-        else:
-            self.client = Client(address)
+        self.cluster, self.client = _connect(
+            address, n_workers, threads_per_worker, dashboard_address
+        )
         self._finalizer = weakref.finalize(
             self, _shutdown, self._futures, self.client, self.cluster
         )

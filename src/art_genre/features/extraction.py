@@ -150,6 +150,46 @@ def _predict(model: keras.Model, x: np.ndarray) -> tuple[np.ndarray, np.ndarray 
     return np.asarray(out, dtype=np.float32).reshape(len(x), -1), maps
 
 
+def _check_batching(batch_size: int, decode_workers: int) -> None:
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+    if decode_workers < 0:
+        raise ValueError(f"decode_workers must be >= 0, got {decode_workers}.")
+
+
+def _pairs(
+    items: Iterable[tuple[Any, ImageSource]] | Mapping[Any, ImageSource], total: int | None
+) -> tuple[Iterable[tuple[Any, ImageSource]], int | None]:
+    """``items`` as ``(id, source)`` pairs, and their number if known."""
+    if isinstance(items, Mapping):
+        items = items.items()
+    if total is None and isinstance(items, Sized):
+        total = len(items)
+    return items, total
+
+
+def _count_progress(
+    bar: tqdm, failures: list[tuple[str, str]], n_items: int, n_failed: int
+) -> int:
+    """Log a batch's failures and advance the bar; the failures so far."""
+    for image_id, reason in failures:
+        logger.warning("Skipping image %r: %s", image_id, reason)
+    n_failed += len(failures)
+    bar.update(n_items)
+    if n_failed:
+        bar.set_postfix(failed=n_failed, refresh=False)
+    return n_failed
+
+
+def _batch_features(
+    model: keras.Model, settings: BackboneSettings, decoded: _DecodedBatch, width: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The features (and feature maps) of one decoded batch; ``(0, width)`` if empty."""
+    if decoded.ids:
+        return _predict(model, preprocess(settings, decoded.pixels))
+    return np.empty((0, width), dtype=np.float32), None
+
+
 def iter_feature_batches(
     items: Iterable[tuple[Any, ImageSource]] | Mapping[Any, ImageSource],
     model: keras.Model,
@@ -184,14 +224,8 @@ def iter_feature_batches(
     Raises:
         ValueError: If ``batch_size`` < 1 or ``decode_workers`` < 0.
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
-    if decode_workers < 0:
-        raise ValueError(f"decode_workers must be >= 0, got {decode_workers}.")
-    if isinstance(items, Mapping):
-        items = items.items()
-    if total is None and isinstance(items, Sized):
-        total = len(items)
+    _check_batching(batch_size, decode_workers)
+    items, total = _pairs(items, total)
     width = feature_width(settings)
     decoder = _Decoder(settings, decode_workers)
     bar = tqdm(total=total, desc=desc, unit="img", disable=not progress, smoothing=0.1)
@@ -206,51 +240,11 @@ def iter_feature_batches(
             # Start decoding the next batch before the model call so both overlap.
             pending = decoder.start(following) if following is not None else None
             ids, failures, n_items = decoded.ids, decoded.failures, decoded.n_items
-            maps = None
-            if ids:
-                features, maps = _predict(model, preprocess(settings, decoded.pixels))
-            else:
-                features = np.empty((0, width), dtype=np.float32)
+            features, maps = _batch_features(model, settings, decoded, width)
             del decoded  # release this batch's pixels before the next one
-            for image_id, reason in failures:
-                logger.warning("Skipping image %r: %s", image_id, reason)
-            n_failed += len(failures)
-            bar.update(n_items)
-            if n_failed:
-                bar.set_postfix(failed=n_failed, refresh=False)
+            n_failed = _count_progress(bar, failures, n_items, n_failed)
             yield FeatureBatch(ids, features, failures, maps)
     finally:
         bar.close()
         decoder.close()
 
-
-def extract_features(
-    items: Iterable[tuple[Any, ImageSource]] | Mapping[Any, ImageSource],
-    model: keras.Model,
-    settings: BackboneSettings,
-    **kwargs: Any,
-) -> tuple[list[str], np.ndarray, list[tuple[str, str]]]:
-    """Run :func:`iter_feature_batches` to the end and stack the results.
-
-    This holds all features in memory (``n x D`` float32; 100,352 per image for
-    ResNet50 ``flatten``): prefer iterating the batches for large inputs.
-
-    Args:
-        items: As for :func:`iter_feature_batches`.
-        model: As for :func:`iter_feature_batches`.
-        settings: As for :func:`iter_feature_batches`.
-        **kwargs: Passed on to :func:`iter_feature_batches`.
-
-    Returns:
-        ``(ids, features, failures)`` with ``features`` of shape ``(len(ids), D)``.
-    """
-    ids: list[str] = []
-    parts: list[np.ndarray] = []
-    failures: list[tuple[str, str]] = []
-    for batch in iter_feature_batches(items, model, settings, **kwargs):
-        ids.extend(batch.ids)
-        parts.append(batch.features)
-        failures.extend(batch.failures)
-    width = feature_width(settings)
-    features = np.concatenate(parts) if parts else np.empty((0, width), np.float32)
-    return ids, features, failures

@@ -18,7 +18,7 @@ def model_pipeline(name: str) -> Pipeline:
     ``<name>.timing``.
 
     Args:
-        name: The namespace, e.g. ``"snn"``.
+        name: The namespace, a name of the roster (e.g. ``snn``).
 
     Returns:
         The namespaced pipeline.

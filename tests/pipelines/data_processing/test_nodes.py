@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from art_genre.pipelines.data_processing.labels import (
+from art_genre.labels import (
     artist_from_file_name,
     fold_name,
     hidden_or_leftover,

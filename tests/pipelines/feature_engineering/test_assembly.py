@@ -11,12 +11,12 @@ import pytest
 
 from art_genre.datasets import ArrayBundleDataset, PartitionedCacheDataset
 from art_genre.features import feature_width
+from art_genre.features.params import FeatureEngineeringParams
 from art_genre.pipelines.feature_engineering.nodes import (
     assemble_features,
     cached_image_ids,
     shard_key,
 )
-from art_genre.pipelines.feature_engineering.params import FeatureEngineeringParams
 
 PARAMS = FeatureEngineeringParams.model_validate(
     {"backbone": {"name": "mobilenet", "weights": None, "alpha": 0.25, "input_size": 64}}

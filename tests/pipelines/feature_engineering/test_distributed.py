@@ -22,12 +22,12 @@ import pytest
 
 from art_genre.datasets import PartitionedCacheDataset
 from art_genre.features import distributed as dist
+from art_genre.features.params import FeatureEngineeringParams
 from art_genre.pipelines.data_processing.params import DataProcessingParams
 from art_genre.pipelines.feature_engineering.nodes import (
     assemble_features,
     plan_feature_shards,
 )
-from art_genre.pipelines.feature_engineering.params import FeatureEngineeringParams
 from tests.pipelines.data_processing.test_nodes import _index, _partitions
 
 TINY = {"name": "mobilenet", "weights": None, "alpha": 0.25, "input_size": 64, "batch_size": 8}

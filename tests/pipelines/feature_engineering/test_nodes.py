@@ -7,16 +7,15 @@ import pandas as pd
 import pytest
 
 from art_genre.datasets import ArrayBundleDataset, PartitionedCacheDataset
+from art_genre.features.params import FeatureEngineeringParams
+from art_genre.features.reduction import build_model_input, fit_pca
 from art_genre.pipelines.data_processing.params import DataProcessingParams
 from art_genre.pipelines.feature_engineering import nodes
 from art_genre.pipelines.feature_engineering.nodes import (
     assemble_features,
-    build_model_input,
     cached_image_ids,
-    fit_pca,
     plan_feature_shards,
 )
-from art_genre.pipelines.feature_engineering.params import FeatureEngineeringParams
 from tests.pipelines.data_processing.test_nodes import _index, _partitions
 
 TINY = {"name": "mobilenet", "weights": None, "alpha": 0.25, "input_size": 64, "batch_size": 8}

@@ -21,8 +21,10 @@ def test_gather_keeps_the_parameter_order_and_selection():
         "adam": "out-adam",
         "snn": "out-snn",
     }
-    with pytest.raises(ValueError, match="MODELS"):
+    with pytest.raises(ValueError, match="roster"):
         gather_by_model(["snn", "xgboost"], **wired)
+    with pytest.raises(ValueError, match="wired for"):  # in the roster, not wired here
+        gather_by_model(["snn", "mlp"], **wired)
     with pytest.raises(ValueError, match="empty"):
         gather_by_model([], **wired)
 
@@ -33,7 +35,7 @@ def test_gather_networks_leaves_the_baselines_out():
         "adam": "out-adam",
         "snn": "out-snn",
     }
-    with pytest.raises(ValueError, match="MODELS"):
+    with pytest.raises(ValueError, match="roster"):
         gather_networks(["snn", "xgboost"], **wired)
 
 

@@ -107,8 +107,8 @@ def test_report_takes_validated_parameter_models(
     feature_params, reporting_params,
 ):
     """Kedro may hand parameters over as the pydantic models other nodes annotate."""
+    from art_genre.features.params import FeatureEngineeringParams
     from art_genre.modelling.params import ModelParams
-    from art_genre.pipelines.feature_engineering.params import FeatureEngineeringParams
 
     as_models = {
         m: {"name": m, "model": ModelParams.model_validate(p["model"])}

@@ -23,12 +23,13 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from art_genre.evaluation.results import evaluate_runs
 from art_genre.evaluation.runs import ModelRuns, model_runs
 from art_genre.evaluation.statistics import resample_weights, score_distribution
+from art_genre.features.params import FeatureEngineeringParams
+from art_genre.features.reduction import build_model_input, fit_pca
+from art_genre.modelling import ABLATED_MODELS
 from art_genre.modelling.nodes import predict_splits, train_model
 from art_genre.modelling.params import ModelParams
-from art_genre.pipelines.feature_engineering.nodes import build_model_input, fit_pca
-from art_genre.pipelines.feature_engineering.params import FeatureEngineeringParams
 
-from .params import ABLATED_MODELS, AblationParams, Variant
+from .params import AblationParams, Variant
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +71,9 @@ def resolve_configurations(
 
     Args:
         params: The ablation parameters.
-        base_models: ``{"snn": params:snn, "adam": params:adam, "bnn": params:bnn_study}``
-            (the other settings: layer sizes, learning rates, epochs).
+        base_models: Per ablated model, the parameters it starts from
+            (:data:`~art_genre.modelling.ABLATION_STARTS`: ``bnn`` from
+            ``params:bnn_study``): layer sizes, learning rates, epochs.
 
     Returns:
         The configurations by name, ``study`` first, ``all_fixes`` last.
@@ -158,8 +160,9 @@ def run_ablations(
         ``metric``, ``thresholds``, ``study``, ``fixed``, ``difference``, ``low``,
         ``high``, ``distinguishable``).
     """
+    # the starting parameters, in the order of ABLATED_MODELS (see ABLATION_STARTS)
     configurations = resolve_configurations(
-        params, {"snn": snn, "adam": adam, "bnn": bnn_study}
+        params, dict(zip(ABLATED_MODELS, (snn, adam, bnn_study), strict=True))
     )
     trained: dict[tuple[str, str, str], ModelRuns] = {}
     scored: dict[tuple[str, str], tuple[ModelRuns, list[np.ndarray]]] = {}

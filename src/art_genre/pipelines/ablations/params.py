@@ -6,8 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-ABLATED_MODELS = ("snn", "adam", "bnn")
-"""The study's three networks; ``bnn`` starts from ``params:bnn_study``."""
+from art_genre.modelling import ABLATED_MODELS
 
 
 class Variant(BaseModel):
@@ -17,7 +16,7 @@ class Variant(BaseModel):
         pca_fit_on: ``all`` (the study's leak) or ``train``; ``None`` keeps the study's.
         thresholds: ``0.5`` (the study's) or ``tuned`` (per genre on validation).
         models: Per model, overrides of its parameters (nested like
-            ``parameters_<model>.yml``'s ``model`` block), e.g. ``{"snn": {"init": "he"}}``.
+            ``parameters_<model>.yml``'s ``model`` block), e.g. ``{snn: {init: he}}``.
     """
 
     model_config = ConfigDict(extra="forbid")

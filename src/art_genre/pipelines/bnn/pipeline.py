@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Pipeline
 
+from art_genre.modelling import BNN, BNN_STUDY
 from art_genre.modelling.pipeline import model_pipeline
 
 
@@ -13,4 +14,4 @@ def create_pipeline(**kwargs) -> Pipeline:
     residuals, outputs averaged), trained beside it so that the report shows what the fix
     changes.
     """
-    return model_pipeline("bnn") + model_pipeline("bnn_study")
+    return model_pipeline(BNN) + model_pipeline(BNN_STUDY)

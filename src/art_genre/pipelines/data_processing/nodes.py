@@ -23,14 +23,7 @@ from PIL import Image
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from art_genre.quality import (
-    QUALITY_COLUMNS,
-    IssueLog,
-    describe_error,
-    empty_file_reason,
-)
-
-from .labels import (
+from art_genre.labels import (
     artist_from_file_name,
     fold_name,
     hidden_or_leftover,
@@ -38,6 +31,13 @@ from .labels import (
     label_from_folder,
     split_genres,
 )
+from art_genre.quality import (
+    QUALITY_COLUMNS,
+    IssueLog,
+    describe_error,
+    empty_file_reason,
+)
+
 from .params import DataProcessingParams, SplitParams
 
 logger = logging.getLogger(__name__)
@@ -131,30 +131,9 @@ def scan_image_files(
         )
     rows = []
     for image_id in ids:
-        path = PurePosixPath(image_id)
-        if image_id == ARTISTS_CSV and layout != "folders":
-            continue
-        if hidden_or_leftover(image_id):
-            issues.add(image_id, "hidden file or macOS archive leftover")
-            continue
-        if path.suffix.lower() not in params.image_suffixes:
-            issues.add(image_id, f"not an image suffix ({', '.join(params.image_suffixes)})")
-            continue
-        if root and path.parts[0] != root:
-            issues.add(image_id, f"outside the '{root}/' folder of the {layout} layout")
-            continue
-        folders = _relative_folders(image_id, root)
-        if layout == "folders":
-            if not folders:
-                issues.add(image_id, "not inside a genre folder (images/<Genre>/...)")
-                continue
-            candidates = [label_from_folder(folders[0])]
-        elif layout == "images":
-            candidates = [label_from_folder(f) for f in reversed(folders)]
-            candidates.append(artist_from_file_name(image_id))
-        else:
-            candidates = [artist_from_file_name(image_id)]
-        rows.append((image_id, layout, candidates))
+        candidates = _name_candidates(image_id, layout, root, params, issues)
+        if candidates is not None:
+            rows.append((image_id, layout, candidates))
     image_files = pd.DataFrame(rows, columns=IMAGE_FILE_COLUMNS)
     if image_files.empty:
         raise ValueError(
@@ -162,6 +141,36 @@ def scan_image_files(
             f"{layout!r}); see the skipped files in the log."
         )
     return image_files, issues.to_frame()
+
+
+def _name_candidates(
+    image_id: str, layout: str, root: str, params: DataProcessingParams, issues: IssueLog
+) -> list[str] | None:
+    """The names to look a file up by, best first; ``None`` for a file that is skipped
+    (listed in ``issues``, except the layout's own ``artists.csv``)."""
+    path = PurePosixPath(image_id)
+    if image_id == ARTISTS_CSV and layout != "folders":
+        return None
+    if hidden_or_leftover(image_id):
+        issues.add(image_id, "hidden file or macOS archive leftover")
+        return None
+    if path.suffix.lower() not in params.image_suffixes:
+        issues.add(image_id, f"not an image suffix ({', '.join(params.image_suffixes)})")
+        return None
+    if root and path.parts[0] != root:
+        issues.add(image_id, f"outside the '{root}/' folder of the {layout} layout")
+        return None
+    folders = _relative_folders(image_id, root)
+    if layout == "folders":
+        if not folders:
+            issues.add(image_id, "not inside a genre folder (images/<Genre>/...)")
+            return None
+        return [label_from_folder(folders[0])]
+    if layout == "images":
+        return [label_from_folder(f) for f in reversed(folders)] + [
+            artist_from_file_name(image_id)
+        ]
+    return [artist_from_file_name(image_id)]
 
 
 # ------------------------------------------------------------------------- artists
@@ -228,7 +237,7 @@ def label_images(
     """Give every image its genres.
 
     Kaggle layouts join each image to ``artists.csv`` by folded name (see
-    :func:`~art_genre.pipelines.data_processing.labels.fold_name`); labelled folders take
+    :func:`~art_genre.labels.fold_name`); labelled folders take
     the folder name as the genre. Images of unknown artists, or of artists whose row was
     dropped, and artists of the CSV without any image are listed as issues.
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .labels import IMAGE_SUFFIXES
+from art_genre.params import ImageSuffixes, default_image_suffixes
+from art_genre.quality import OnBadInput
 
 Layout = Literal["auto", "resized", "images", "folders"]
 
@@ -63,13 +64,6 @@ class DataProcessingParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     layout: Layout = "auto"
-    on_bad_input: Literal["skip", "fail"] = "skip"
-    image_suffixes: list[str] = Field(
-        default_factory=lambda: list(IMAGE_SUFFIXES), min_length=1
-    )
+    on_bad_input: OnBadInput = "skip"
+    image_suffixes: ImageSuffixes = Field(default_factory=default_image_suffixes)
     split: SplitParams = Field(default_factory=SplitParams)
-
-    @field_validator("image_suffixes")
-    @classmethod
-    def _normalise_suffixes(cls, suffixes: list[str]) -> list[str]:
-        return sorted({"." + s.lower().lstrip(".") for s in suffixes})

@@ -2,18 +2,18 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from art_genre.features.reduction import build_model_input, fit_pca
 from art_genre.tags import EXTRACT, REDUCE
 
 from .nodes import (
     assemble_features,
-    build_model_input,
     describe_backbone,
     digest_images,
-    fit_pca,
     plan_feature_shards,
 )
 
 
+# long: wiring only, one Node(...) per step and no logic (see nodes.py)
 def create_pipeline(**kwargs) -> Pipeline:
     """Images → backbone features (cached by batch) → PCA fitted on train → model input.
 

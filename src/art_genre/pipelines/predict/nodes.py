@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import PurePosixPath
 from typing import Any
@@ -21,14 +21,15 @@ from art_genre.explain.cam import Explanation, explain_features
 from art_genre.explain.overlay import compact, genre_title, panel_image, render_overlay
 from art_genre.features import (
     BackboneSettings,
+    FeatureBatch,
     build_backbone,
     build_explaining_backbone,
     iter_feature_batches,
 )
+from art_genre.features.reduction import reduce_features
+from art_genre.labels import hidden_or_leftover
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
 from art_genre.modelling.persistence import classifier_hash
-from art_genre.pipelines.data_processing.labels import hidden_or_leftover
-from art_genre.pipelines.feature_engineering.nodes import reduce_features
 from art_genre.portable import transform_hash
 from art_genre.quality import IssueLog
 
@@ -183,16 +184,7 @@ def extract_new_features(
         ``reason``).
     """
     issues = IssueLog("predict", params.on_bad_input)
-    suffixes = {"." + s.lower().lstrip(".") for s in params.image_suffixes}
-    items = []
-    for image_id in sorted(predict_images, key=lambda p: unicodedata.normalize("NFC", p)):
-        if hidden_or_leftover(image_id):
-            issues.add(image_id, "hidden file or macOS archive leftover")
-        elif PurePosixPath(image_id).suffix.lower() not in suffixes:
-            issues.add(image_id, f"not an image suffix ({', '.join(sorted(suffixes))})")
-        else:
-            items.append((image_id, predict_images[image_id]))
-    settings = BackboneSettings(**selection["backbone"])
+    items = _image_items(predict_images, params, issues)
     ids: list[str] = []
     parts: list[np.ndarray] = []
     explained: list[Explanation] = []
@@ -203,26 +195,15 @@ def extract_new_features(
             for image_id, source in items
         ]
     if items:
-        model = (build_explaining_backbone if params.explain else build_backbone)(settings)
-        for batch in iter_feature_batches(
-            items, model, settings, batch_size=selection["batch_size"], desc="Predicting"
+        for batch, explanation in _predict_batches(
+            items, selection, feature_scaler, pca, params
         ):
             ids.extend(batch.ids)
             parts.append(batch.features)
             for image_id, reason in batch.failures:
                 issues.add(image_id, reason)
-            if params.explain and batch.ids:
-                explained.append(
-                    explain_features(
-                        batch.features,
-                        batch.feature_maps,
-                        feature_scaler,
-                        pca,
-                        selection["classifier"],
-                        settings.pooling,
-                        top_k=params.explain_top_k,
-                    )
-                )
+            if explanation is not None:
+                explained.append(explanation)
     features = np.concatenate(parts) if parts else np.empty((0, 0), dtype=np.float32)
     logger.info("%d of %d files have features.", len(ids), len(predict_images))
     new_features: dict[str, Any] = {"image_ids": ids, "features": features}
@@ -230,6 +211,50 @@ def extract_new_features(
         new_features["explanation"] = _concatenate(explained, params.explain_top_k)
         new_features["panels"] = {i: panels[i] for i in ids if i in panels}
     return new_features, issues.to_frame()
+
+
+def _image_items(
+    predict_images: dict[str, Callable[[], Any]], params: PredictParams, issues: IssueLog
+) -> list[tuple[str, Callable[[], Any]]]:
+    """The folder's image files in name order; the others are listed in ``issues``."""
+    suffixes = {"." + s.lower().lstrip(".") for s in params.image_suffixes}
+    items = []
+    for image_id in sorted(predict_images, key=lambda p: unicodedata.normalize("NFC", p)):
+        if hidden_or_leftover(image_id):
+            issues.add(image_id, "hidden file or macOS archive leftover")
+        elif PurePosixPath(image_id).suffix.lower() not in suffixes:
+            issues.add(image_id, f"not an image suffix ({', '.join(sorted(suffixes))})")
+        else:
+            items.append((image_id, predict_images[image_id]))
+    return items
+
+
+def _predict_batches(
+    items: list[tuple[str, Callable[[], Any]]],
+    selection: dict[str, Any],
+    feature_scaler: StandardScaler,
+    pca: PCA,
+    params: PredictParams,
+) -> Iterator[tuple[FeatureBatch, Explanation | None]]:
+    """Each batch of features from the training backbone and, with ``explain``, the
+    class activation maps of its paintings (``None`` without, or for an empty batch)."""
+    settings = BackboneSettings(**selection["backbone"])
+    model = (build_explaining_backbone if params.explain else build_backbone)(settings)
+    for batch in iter_feature_batches(
+        items, model, settings, batch_size=selection["batch_size"], desc="Predicting"
+    ):
+        explanation = None
+        if params.explain and batch.ids:
+            explanation = explain_features(
+                batch.features,
+                batch.feature_maps,
+                feature_scaler,
+                pca,
+                selection["classifier"],
+                settings.pooling,
+                top_k=params.explain_top_k,
+            )
+        yield batch, explanation
 
 
 def _keeping_panel(

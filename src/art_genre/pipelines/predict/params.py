@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
-from art_genre.pipelines.data_processing.labels import IMAGE_SUFFIXES
+from art_genre.modelling import SNN, ModelName
+from art_genre.params import ImageSuffixes, default_image_suffixes
+from art_genre.quality import OnBadInput
 
 
 class PredictParams(BaseModel):
     """What to predict with.
 
     Attributes:
-        model: The trained model to use (``--params predict_model=adam``).
+        model: The trained model to use (``--params predict_model=adam``): a name of
+            the roster, :data:`art_genre.modelling.MODEL_NAMES`.
         top_k: How many of the most probable genres to list per painting.
         image_suffixes: File suffixes taken as images (any case).
         on_bad_input: ``skip`` lists unreadable files in ``predictions.csv`` and goes on;
@@ -27,12 +28,10 @@ class PredictParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: Literal["snn", "bnn", "bnn_study", "adam"] = "snn"
+    model: ModelName = SNN
     top_k: int = Field(3, ge=1)
-    image_suffixes: list[str] = Field(
-        default_factory=lambda: list(IMAGE_SUFFIXES), min_length=1
-    )
-    on_bad_input: Literal["skip", "fail"] = "skip"
+    image_suffixes: ImageSuffixes = Field(default_factory=default_image_suffixes)
+    on_bad_input: OnBadInput = "skip"
     explain: bool = False
     explain_top_k: int = Field(2, ge=1)
     overlay_height: int = Field(240, ge=64, le=1024)

@@ -13,6 +13,7 @@ from .nodes import (
 )
 
 
+# long: wiring only, one Node(...) per step and no logic (see nodes.py)
 def create_pipeline(**kwargs) -> Pipeline:
     """New paintings → the training backbone, scaler and PCA → a chosen model → genres.
 

@@ -22,7 +22,7 @@ from art_genre.evaluation.results import (
 )
 from art_genre.evaluation.runs import model_runs
 from art_genre.evaluation.statistics import bootstrap_comparison
-from art_genre.modelling import BASELINE_NAMES
+from art_genre.modelling import BASELINE_NAMES, REPORTED_NAMES, check_model_names
 
 logger = logging.getLogger(__name__)
 
@@ -30,26 +30,27 @@ logger = logging.getLogger(__name__)
 def gather_by_model(models: Sequence[str], **by_model: Any) -> dict[str, Any]:
     """One dict of a per-model output, keyed by model, in the order of ``models``.
 
-    Kedro wires node inputs statically: ``pipeline.py`` passes every model it knows
-    (``MODELS``) as a keyword argument; the ``reporting.models`` parameter chooses which
+    Kedro wires node inputs statically: ``pipeline.py`` passes every model of the roster
+    (:data:`~art_genre.modelling.REPORTED_NAMES`) as a keyword argument; the ``reporting.models`` parameter chooses which
     of them are reported, and in which order.
 
     Args:
-        models: The ``reporting.models`` parameter, e.g. ``["snn", "bnn"]``.
+        models: The ``reporting.models`` parameter, e.g. ``[snn, bnn]``.
         **by_model: One output (predictions, history, timing, parameters) per wired model.
 
     Returns:
         ``{model: output}`` for each model of ``models``.
 
     Raises:
-        ValueError: If ``models`` names a model that is not wired into the pipeline.
+        ValueError: If ``models`` names a model outside the roster, or one not wired
+            into this node.
     """
+    check_model_names("reporting.models", models, REPORTED_NAMES)
     unknown = [m for m in models if m not in by_model]
     if unknown:
         raise ValueError(
-            f"reporting.models names {unknown}, but the reporting pipeline is wired for "
-            f"{sorted(by_model)} only; add the model to MODELS in "
-            "art_genre/pipelines/reporting/pipeline.py."
+            f"reporting.models names {unknown}, but this node is wired for "
+            f"{sorted(by_model)} only."
         )
     if not models:
         raise ValueError(

@@ -71,6 +71,7 @@ def _gather(kind: str, source: str, networks_only: bool = False) -> Node:
         )
 
 
+# long: wiring only, one Node(...) per step and no logic (see nodes.py)
 def create_pipeline(**kwargs) -> Pipeline:
     """Model and baseline outputs → results table, metrics, intervals, paired tests,
     tuned thresholds, timings, plots, Markdown and HTML report."""

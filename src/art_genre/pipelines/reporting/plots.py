@@ -8,7 +8,7 @@ figure is left open in pyplot's registry, so nothing needs closing. Layouts are
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ from matplotlib.patches import Patch
 from sklearn.metrics import confusion_matrix
 
 from art_genre.evaluation.runs import model_runs
-from art_genre.pipelines.data_processing.labels import genre_lists
+from art_genre.labels import genre_lists
 
 SPLIT_COLOURS = {"train": "#4C72B0", "val": "#DD8452", "test": "#55A868"}
 SPLIT_NAMES = {"train": "train", "val": "validation", "test": "test"}
@@ -68,38 +68,11 @@ def plot_training_curves(histories: Mapping[str, Mapping[str, Any]]) -> Figure:
     negative = False
     n_models = len(histories)
     for k, (model, history) in enumerate(histories.items()):
-        colour = colours[model]
         # earlier models drawn wider, so that identical curves (bnn_study's first stage
         # is the snn) still show both colours
         width = 1.3 + 0.9 * (n_models - 1 - k)
         for ax, key in ((ax_loss, "loss"), (ax_acc, "any_match")):
-            for split, style in (("train", "-"), ("val", "--")):
-                values = [
-                    np.nan if v is None else v
-                    for v in history.get(f"{split}_{key}", [])
-                ]
-                if values:
-                    ax.plot(
-                        range(1, len(values) + 1), values, style, color=colour, lw=width
-                    )
-                    if key == "loss" and np.nanmin(values) < 0:
-                        negative = True
-            stages = history.get("stage_of_epoch") or []
-            for epoch in range(1, len(stages)):
-                if stages[epoch] != stages[epoch - 1]:
-                    ax.axvline(epoch + 0.5, color=colour, ls=":", lw=1.2)
-                    ax.annotate(
-                        f"{model} stage {stages[epoch]}",
-                        xy=(epoch + 0.5, 1),
-                        xycoords=("data", "axes fraction"),
-                        xytext=(-3, -3),
-                        textcoords="offset points",
-                        rotation=90,
-                        va="top",
-                        ha="right",
-                        fontsize=7,
-                        color=colour,
-                    )
+            negative |= _plot_history(ax, key, model, history, colours[model], width)
     ax_loss.set_title("Loss (binary cross-entropy)")
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("loss")
@@ -122,6 +95,37 @@ def plot_training_curves(histories: Mapping[str, Mapping[str, Any]]) -> Figure:
     fig.legend(handles=handles, loc="outside right center")
     fig.suptitle("Training history per epoch")
     return fig
+
+
+def _plot_history(
+    ax: Any, key: str, model: str, history: Mapping[str, Any], colour: Any, width: float
+) -> bool:
+    """One model's train and validation curves of ``key`` (``loss`` or ``any_match``)
+    and its stage boundaries; whether a loss went below 0."""
+    negative = False
+    for split, style in (("train", "-"), ("val", "--")):
+        values = [np.nan if v is None else v for v in history.get(f"{split}_{key}", [])]
+        if values:
+            ax.plot(range(1, len(values) + 1), values, style, color=colour, lw=width)
+            if key == "loss" and np.nanmin(values) < 0:
+                negative = True
+    stages = history.get("stage_of_epoch") or []
+    for epoch in range(1, len(stages)):
+        if stages[epoch] != stages[epoch - 1]:
+            ax.axvline(epoch + 0.5, color=colour, ls=":", lw=1.2)
+            ax.annotate(
+                f"{model} stage {stages[epoch]}",
+                xy=(epoch + 0.5, 1),
+                xycoords=("data", "axes fraction"),
+                xytext=(-3, -3),
+                textcoords="offset points",
+                rotation=90,
+                va="top",
+                ha="right",
+                fontsize=7,
+                color=colour,
+            )
+    return negative
 
 
 # ------------------------------------------------------------------ (b) comparison
@@ -160,6 +164,69 @@ def _interval_bars(
         ax.plot(np.full(len(values), x[i]), values, ".", color="0.25", ms=3)
 
 
+def _study_diamonds(ax: Any, models: Sequence[str], study: Mapping[str, Any]) -> None:
+    """The study's published any-match ranges beside our bars, with their legend."""
+    drawn = False
+    for i, m in enumerate(models):
+        rng = _study_range(study, m)
+        if rng:
+            low, high = min(rng), max(rng)
+            ax.errorbar(i + 0.4, (low + high) / 2, yerr=[[(high - low) / 2], [(high - low) / 2]],
+                        fmt="D", color="black", ms=5, capsize=3, lw=1.5)
+            drawn = True
+    if drawn:
+        ax.legend(
+            handles=[Line2D([], [], color="black", marker="D", ms=5,
+                            label="the study, published (full data, other features)")],
+            loc="lower left", fontsize=8,
+        )
+
+
+def _macro_f1_panel(
+    ax: Any,
+    x: np.ndarray,
+    rows: Callable[[str, str], tuple[pd.DataFrame, pd.DataFrame]],
+    models: Sequence[str],
+    colours: Sequence[Any],
+) -> None:
+    """Macro-F1 bars at threshold 0.5 and tuned (hatched), side by side."""
+    width = 0.38
+    for k, (setting, hatch) in enumerate((("0.5", ""), ("tuned", "//"))):
+        _interval_bars(ax, x + (k - 0.5) * width, *rows("macro_f1", setting), models,
+                       colours, width, hatch)
+    ax.set_ylim(0, 1.12)
+    ax.set_title("Macro-F1 (test)")
+    ax.set_ylabel("macro-F1")
+    ax.legend(
+        handles=[
+            Patch(facecolor="grey", label="threshold 0.5"),
+            Patch(facecolor="grey", hatch="//", edgecolor="white", label="tuned on validation"),
+        ],
+        fontsize=8, loc="lower left", ncols=2,
+    )
+
+
+def _time_panel(
+    ax: Any,
+    x: np.ndarray,
+    models: Sequence[str],
+    colours: Sequence[Any],
+    timings: Mapping[str, Mapping[str, Any]],
+) -> None:
+    """Training time of one seed per model."""
+    seconds = [
+        np.nan
+        if (timings.get(m) or {}).get("train_seconds") is None
+        else float(timings[m]["train_seconds"])
+        for m in models
+    ]
+    bars = ax.bar(x, seconds, 0.6, color=colours)
+    ax.bar_label(bars, labels=[f"{v:.3g} s" for v in seconds], fontsize=8)
+    ax.set_title("Training time (one seed)")
+    ax.set_ylabel("seconds (wall time)")
+    ax.margins(y=0.15)
+
+
 def plot_model_comparison(
     intervals: pd.DataFrame,
     results: pd.DataFrame,
@@ -196,50 +263,12 @@ def plot_model_comparison(
         )
 
     _interval_bars(ax_acc, x, *rows("any_match_accuracy", "none"), models, colours, 0.6)
-    drawn = False
-    for i, m in enumerate(models):
-        rng = _study_range(study, m)
-        if rng:
-            low, high = min(rng), max(rng)
-            ax_acc.errorbar(i + 0.4, (low + high) / 2, yerr=[[(high - low) / 2], [(high - low) / 2]],
-                            fmt="D", color="black", ms=5, capsize=3, lw=1.5)
-            drawn = True
-    if drawn:
-        ax_acc.legend(
-            handles=[Line2D([], [], color="black", marker="D", ms=5,
-                            label="the study, published (full data, other features)")],
-            loc="lower left", fontsize=8,
-        )
+    _study_diamonds(ax_acc, models, study)
     ax_acc.set_ylim(0, 1.12)
     ax_acc.set_title("Any-match accuracy (test)")
     ax_acc.set_ylabel("share of test images")
-
-    width = 0.38
-    for k, (setting, hatch) in enumerate((("0.5", ""), ("tuned", "//"))):
-        _interval_bars(ax_f1, x + (k - 0.5) * width, *rows("macro_f1", setting), models,
-                       colours, width, hatch)
-    ax_f1.set_ylim(0, 1.12)
-    ax_f1.set_title("Macro-F1 (test)")
-    ax_f1.set_ylabel("macro-F1")
-    ax_f1.legend(
-        handles=[
-            Patch(facecolor="grey", label="threshold 0.5"),
-            Patch(facecolor="grey", hatch="//", edgecolor="white", label="tuned on validation"),
-        ],
-        fontsize=8, loc="lower left", ncols=2,
-    )
-
-    seconds = [
-        np.nan
-        if (timings.get(m) or {}).get("train_seconds") is None
-        else float(timings[m]["train_seconds"])
-        for m in models
-    ]
-    bars = ax_time.bar(x, seconds, 0.6, color=colours)
-    ax_time.bar_label(bars, labels=[f"{v:.3g} s" for v in seconds], fontsize=8)
-    ax_time.set_title("Training time (one seed)")
-    ax_time.set_ylabel("seconds (wall time)")
-    ax_time.margins(y=0.15)
+    _macro_f1_panel(ax_f1, x, rows, models, colours)
+    _time_panel(ax_time, x, models, colours, timings)
     for ax in (ax_acc, ax_f1, ax_time):
         ax.set_xticks(x, models, rotation=30, ha="right", rotation_mode="anchor")
         ax.set_xlabel("model")
@@ -417,6 +446,65 @@ def plot_pca_variance(pca_summary: Mapping[str, Any]) -> Figure:
 # ------------------------------------------------------------------ (f) BNN residuals
 
 
+def _plot_residuals(
+    ax: Any, model: str, stages: Sequence[Mapping[str, Any]], colour: Any
+) -> None:
+    """One ensemble's panel: residual norm per stage (open: dropped), one dot per genre."""
+    x = [s["stage"] for s in stages]
+    total = [s["residual_norm"] for s in stages]
+    for s in stages:
+        per_genre = s.get("residual_norm_per_genre") or []
+        ax.scatter(
+            [s["stage"]] * len(per_genre), per_genre, s=10, color="grey", alpha=0.6
+        )
+    ax.plot(x, total, color=colour, lw=2)
+    kept = [s.get("kept", True) for s in stages]
+    ax.scatter(
+        [xi for xi, k in zip(x, kept, strict=True) if k],
+        [t for t, k in zip(total, kept, strict=True) if k],
+        color=colour,
+        zorder=3,
+        s=40,
+    )
+    ax.scatter(
+        [xi for xi, k in zip(x, kept, strict=True) if not k],
+        [t for t, k in zip(total, kept, strict=True) if not k],
+        facecolor="white",
+        edgecolor=colour,
+        zorder=3,
+        s=40,
+    )
+    ax.set_xticks(x)
+    ax.set_xlabel("stage")
+    ax.set_ylabel("residual norm (training data)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(model)
+    ax.legend(
+        handles=[
+            Line2D(
+                [],
+                [],
+                color=colour,
+                marker="o",
+                label="all genres (Frobenius)",
+            ),
+            Line2D(
+                [],
+                [],
+                color=colour,
+                marker="o",
+                mfc="white",
+                ls="",
+                label="stage dropped",
+            ),
+            Line2D(
+                [], [], color="grey", marker="o", ls="", ms=4, label="one genre"
+            ),
+        ],
+        fontsize=8,
+    )
+
+
 def plot_bnn_residuals(histories: Mapping[str, Mapping[str, Any]]) -> Figure:
     """Residual norm after each stage of every ensemble (models with ``stages``).
 
@@ -439,59 +527,7 @@ def plot_bnn_residuals(histories: Mapping[str, Mapping[str, Any]]) -> Figure:
         axes[0].set_xlabel("stage")
         axes[0].set_ylabel("residual norm")
     for ax, (model, stages) in zip(axes, ensembles.items(), strict=False):
-        x = [s["stage"] for s in stages]
-        total = [s["residual_norm"] for s in stages]
-        for s in stages:
-            per_genre = s.get("residual_norm_per_genre") or []
-            ax.scatter(
-                [s["stage"]] * len(per_genre), per_genre, s=10, color="grey", alpha=0.6
-            )
-        ax.plot(x, total, color=colours[model], lw=2)
-        kept = [s.get("kept", True) for s in stages]
-        ax.scatter(
-            [xi for xi, k in zip(x, kept, strict=True) if k],
-            [t for t, k in zip(total, kept, strict=True) if k],
-            color=colours[model],
-            zorder=3,
-            s=40,
-        )
-        ax.scatter(
-            [xi for xi, k in zip(x, kept, strict=True) if not k],
-            [t for t, k in zip(total, kept, strict=True) if not k],
-            facecolor="white",
-            edgecolor=colours[model],
-            zorder=3,
-            s=40,
-        )
-        ax.set_xticks(x)
-        ax.set_xlabel("stage")
-        ax.set_ylabel("residual norm (training data)")
-        ax.set_ylim(bottom=0)
-        ax.set_title(model)
-        ax.legend(
-            handles=[
-                Line2D(
-                    [],
-                    [],
-                    color=colours[model],
-                    marker="o",
-                    label="all genres (Frobenius)",
-                ),
-                Line2D(
-                    [],
-                    [],
-                    color=colours[model],
-                    marker="o",
-                    mfc="white",
-                    ls="",
-                    label="stage dropped",
-                ),
-                Line2D(
-                    [], [], color="grey", marker="o", ls="", ms=4, label="one genre"
-                ),
-            ],
-            fontsize=8,
-        )
+        _plot_residuals(ax, model, stages, colours[model])
     fig.suptitle("Boosted ensembles: residual norm after each stage")
     return fig
 
@@ -555,6 +591,37 @@ def plot_genre_cooccurrence(painting_index: pd.DataFrame) -> Figure:
 # ------------------------------------------------------------------ (h) top-1 confusion
 
 
+def _top1_cases(pred: Mapping[str, Any], split: str) -> tuple[list[str], list[str]]:
+    """True and top-1 genres of a split's single-genre images (the primary seed)."""
+    runs = model_runs(pred).split(split)
+    Y = runs.Y > 0.5
+    single = Y.sum(axis=1) == 1
+    proba = runs.logits[0][single]  # the primary seed; argmax of logits
+    genres = list(pred["genres"])
+    true = [genres[j] for j in np.argmax(Y[single], axis=1)]
+    top1 = [genres[j] for j in np.argmax(proba, axis=1)] if len(proba) else []
+    return true, top1
+
+
+def _confusion_cells(ax: Any, matrix: np.ndarray) -> Any:
+    """A confusion matrix coloured by the share of its row, non-zero counts written."""
+    share = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(matrix)):
+        for j in range(len(matrix)):
+            if matrix[i, j]:
+                ax.text(
+                    j,
+                    i,
+                    str(matrix[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if share[i, j] > 0.5 else "black",
+                )
+    return image
+
+
 def plot_top1_confusion(
     predictions: Mapping[str, Mapping[str, Any]], split: str = "test"
 ) -> Figure:
@@ -573,16 +640,7 @@ def plot_top1_confusion(
         One figure with one panel per model (small multiples sharing the axes).
     """
     models = list(predictions)
-    cases = {}
-    for model, pred in predictions.items():
-        runs = model_runs(pred).split(split)
-        Y = runs.Y > 0.5
-        single = Y.sum(axis=1) == 1
-        proba = runs.logits[0][single]  # the primary seed; argmax of logits
-        genres = list(pred["genres"])
-        true = [genres[j] for j in np.argmax(Y[single], axis=1)]
-        top1 = [genres[j] for j in np.argmax(proba, axis=1)] if len(proba) else []
-        cases[model] = (true, top1)
+    cases = {model: _top1_cases(pred, split) for model, pred in predictions.items()}
     all_genres = list(next(iter(predictions.values()))["genres"]) if predictions else []
     shown = [g for g in all_genres if any(g in t or g in p for t, p in cases.values())]
     n_cols = min(2, max(1, len(models)))
@@ -602,20 +660,7 @@ def plot_top1_confusion(
             _empty(ax, f"No single-genre {split} image.")
             continue
         matrix = confusion_matrix(true, top1, labels=shown)
-        share = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-        image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
-        for i in range(len(shown)):
-            for j in range(len(shown)):
-                if matrix[i, j]:
-                    ax.text(
-                        j,
-                        i,
-                        str(matrix[i, j]),
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color="white" if share[i, j] > 0.5 else "black",
-                    )
+        image = _confusion_cells(ax, matrix)
         ax.set_xticks(
             range(len(shown)), shown, rotation=60, ha="right", rotation_mode="anchor"
         )

@@ -25,6 +25,7 @@ from art_genre.document import (
     weights_text,
     yes_no,
 )
+from art_genre.modelling import BOOSTED_NAMES
 
 METRIC_NAMES = {
     "any_match_accuracy": "any-match",
@@ -486,10 +487,38 @@ def caveats_section(
     study: Mapping[str, Any],
 ) -> list[Block]:
     """What a reader must know before comparing these numbers with the study's."""
-    strategy = split_summary.get("strategy")
     sizes = split_summary.get("n_images", {})
-    backbone = feature_params.get("backbone", {}) or {}
     pca = feature_params.get("pca", {}) or {}
+    items = _split_caveats(split_summary.get("strategy"), sizes)
+    items.append(_backbone_caveat(feature_params.get("backbone", {}) or {}))
+    items.append(_test_size_caveat(sizes, per_genre, study))
+    items.append(
+        "The PCA is fitted on the training split only"
+        if pca.get("fit_on", "train") == "train"
+        else "**The PCA is fitted on all images, test included** (the study's leak, switched on)"
+    )
+    items[-1] += (
+        "; the study fitted it on all images (leakage). Macro-F1 here averages the genres "
+        "present in the test split; the study's `classification_report` averaged all 24 "
+        "genres of the vocabulary (see macro-F1 vocabulary in the full tables)."
+    )
+    items.append(
+        "Any-match accuracy is lenient: the top-1 genre only has to be one of the artist's "
+        "genres. Thresholds are tuned per genre and seed on the validation split, never on "
+        "test; scores, rankings and cuts are taken on float64 logits."
+    )
+    if set(BOOSTED_NAMES) & set(models):
+        items.append(
+            "`bnn` is real gradient boosting (the fix) and keeps the stage prefix with the "
+            "best validation loss; `bnn_study` is the study's residual scheme. The `prior` "
+            "row is the ensemble's starting point F0 (every image gets the genre "
+            "frequencies)."
+        )
+    return [Heading("Caveats"), Bullets(items)]
+
+
+def _split_caveats(strategy: str | None, sizes: Mapping[str, Any]) -> list[str]:
+    """What the split measures, and how many images training has."""
     items = []
     if strategy == "artist":
         items.append(
@@ -511,7 +540,12 @@ def caveats_section(
         "`kedro run --env study_protocol` trains on the study's 80 % (no validation, fixed "
         "epochs, threshold 0.5) for a side-by-side with the published numbers."
     )
-    items.append(
+    return items
+
+
+def _backbone_caveat(backbone: Mapping[str, Any]) -> str:
+    """Our backbone against the study's."""
+    return (
         f"Backbone: ours is `{backbone.get('name')}` (pooling `{backbone.get('pooling')}`, "
         f"weights `{weights_text(backbone.get('weights'))}`); the study used ResNet50 ImageNet "
         "features flattened to 100,352 numbers. Different features give different scores."
@@ -522,41 +556,24 @@ def caveats_section(
             else ""
         )
     )
+
+
+def _test_size_caveat(
+    sizes: Mapping[str, Any], per_genre: pd.DataFrame, study: Mapping[str, Any]
+) -> str:
+    """How many test and validation images (and genres with few test images)."""
     test_images = study.get("test_images")
     supports = per_genre[
         (per_genre["split"] == "test") & (per_genre["thresholds"].astype(str) == "tuned")
     ].drop_duplicates("genre")
     small = supports[(supports["support"] > 0) & (supports["support"] < 10)]
-    items.append(
+    return (
         f"The test split has {sizes.get('test', '?')} images"
         + (f" (the study's: {test_images:,})" if test_images else "")
         + f" and the validation split {sizes.get('val', '?')}: see the intervals before "
         "reading a gap between two models"
         + (f"; {len(small)} genre(s) have fewer than 10 test images." if len(small) else ".")
     )
-    items.append(
-        "The PCA is fitted on the training split only"
-        if pca.get("fit_on", "train") == "train"
-        else "**The PCA is fitted on all images, test included** (the study's leak, switched on)"
-    )
-    items[-1] += (
-        "; the study fitted it on all images (leakage). Macro-F1 here averages the genres "
-        "present in the test split; the study's `classification_report` averaged all 24 "
-        "genres of the vocabulary (see macro-F1 vocabulary in the full tables)."
-    )
-    items.append(
-        "Any-match accuracy is lenient: the top-1 genre only has to be one of the artist's "
-        "genres. Thresholds are tuned per genre and seed on the validation split, never on "
-        "test; scores, rankings and cuts are taken on float64 logits."
-    )
-    if {"bnn", "bnn_study"} & set(models):
-        items.append(
-            "`bnn` is real gradient boosting (the fix) and keeps the stage prefix with the "
-            "best validation loss; `bnn_study` is the study's residual scheme. The `prior` "
-            "row is the ensemble's starting point F0 (every image gets the genre "
-            "frequencies)."
-        )
-    return [Heading("Caveats"), Bullets(items)]
 
 
 def study_section(summary: pd.DataFrame, study: Mapping[str, Any]) -> list[Block]:

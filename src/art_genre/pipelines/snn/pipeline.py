@@ -2,9 +2,10 @@
 
 from kedro.pipeline import Pipeline
 
+from art_genre.modelling import SNN
 from art_genre.modelling.pipeline import model_pipeline
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     """The model template in namespace ``snn`` (parameters: ``parameters_snn.yml``)."""
-    return model_pipeline("snn")
+    return model_pipeline(SNN)

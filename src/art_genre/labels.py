@@ -1,4 +1,9 @@
-"""Pure helpers for names, genres and file layouts (no I/O)."""
+"""Names, genres and file layouts, shared by every pipeline (pure helpers, no I/O).
+
+Name folding and genre parsing (``data_processing`` writes the index's ``genres`` cells,
+``feature_engineering``, ``predict`` and ``reporting`` read them), and what counts as an
+image file or an archive leftover.
+"""
 
 from __future__ import annotations
 

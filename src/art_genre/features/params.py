@@ -1,4 +1,7 @@
-"""Typed parameters of the ``feature_engineering`` pipeline (validated before any node)."""
+"""Typed parameters of the features: ``params:feature_engineering`` (validated before any node).
+
+Used by the ``feature_engineering`` pipeline and, for its PCA settings, by ``ablations``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from art_genre.features import BackboneSettings
+from art_genre.features.backbones import BackboneSettings
+from art_genre.quality import OnBadInput
 
 
 class BackboneParams(BaseModel):
@@ -168,4 +172,4 @@ class FeatureEngineeringParams(BaseModel):
     backbone: BackboneParams = Field(default_factory=BackboneParams)
     dask: DaskParams = Field(default_factory=DaskParams)
     pca: PCAParams = Field(default_factory=PCAParams)
-    on_bad_input: Literal["skip", "fail"] = "skip"
+    on_bad_input: OnBadInput = "skip"
