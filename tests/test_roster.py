@@ -77,7 +77,7 @@ def test_ablation_defaults_name_ablated_models_only(parameters):
 def test_ablations_take_each_model_s_starting_parameters_in_roster_order():
     from art_genre.pipelines.ablations import create_pipeline
 
-    [node] = [n for n in create_pipeline().nodes if n.name == "run_ablations"]
+    [node] = [n for n in create_pipeline().nodes if n.name == "ablations.run_ablations"]
     starts = [i for i in node.inputs if i.startswith("params:") and i != "params:ablations"]
     assert starts == [f"params:{ABLATION_STARTS[m]}" for m in ABLATED_MODELS]
 

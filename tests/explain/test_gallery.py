@@ -44,7 +44,7 @@ def test_without_mistakes_the_gallery_is_all_right_answers():
 
 def test_the_reporting_pipeline_draws_the_gallery():
     pipeline = create_pipeline()
-    node = next(n for n in pipeline.nodes if n.name == "plot_cam_gallery")
+    node = next(n for n in pipeline.nodes if n.name == "reporting.plot_cam_gallery")
     assert node.outputs == ["plot_cam_gallery"]
     assert {"painting_images", "backbone_settings", "pca", "adam.model"} <= set(node.inputs)
 

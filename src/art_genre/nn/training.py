@@ -478,7 +478,7 @@ def _fit_epochs(
             break
 
 
-# Over 60 lines for its signature and Args docs only; the body is four steps.
+# long: its signature and Args docs take 70 lines; the body is four steps.
 def fit(
     model: MLP,
     optimizer: Optimizer,
