@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import pickle
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,41 @@ def copy_project(project: Path) -> Path:
     (project / "conf" / "local").mkdir()
     (project / "src").mkdir()  # the package itself is installed (pip install -e .)
     shutil.copytree(SAMPLE, project / "data" / "01_raw" / "sample")
+    return project
+
+
+@contextmanager
+def pickles_refused() -> Iterator[None]:
+    """Within: any pickle load raises. What runs through loaded no pickle."""
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a pickle was loaded")
+
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("load", "loads"):
+            mp.setattr(pickle, name, refuse)
+        yield
+
+
+@pytest.fixture(scope="session")
+def trained_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project copy after one full default run (env ``test``), made once per session.
+
+    Never used directly: :func:`copy_trained` gives each module its own copy, so the
+    six test modules that need a trained project share one training run. The run loads
+    no pickle (any pickle load raises): the default flow is pickle-free.
+    """
+    project = copy_project(tmp_path_factory.mktemp("trained_sample") / "project")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(project)
+        with pickles_refused():
+            run_kedro(project)
+    return project
+
+
+def copy_trained(trained_sample: Path, project: Path) -> Path:
+    """A private copy of the trained sample project at ``project`` (which must not exist)."""
+    shutil.copytree(trained_sample, project, symlinks=True)
     return project
 
 

@@ -10,7 +10,7 @@ import pytest
 from art_genre.datasets import ArrayBundleDataset
 from art_genre.modelling import ADAM, BASELINE_NAMES, BNN, BNN_STUDY, MODEL_NAMES, SNN
 from art_genre.pipeline_registry import register_pipelines
-from tests.conftest import ROOT, copy_project, run_kedro
+from tests.conftest import ROOT, copy_trained, run_kedro
 
 
 def test_every_pipeline_is_registered_and_default_is_the_training_flow():
@@ -29,13 +29,9 @@ def test_every_pipeline_is_registered_and_default_is_the_training_flow():
 
 
 @pytest.fixture(scope="module")
-def full_run(tmp_path_factory):
+def full_run(trained_sample, tmp_path_factory):
     """One full default run in a throw-away project copy, shared by this module's tests."""
-    project = copy_project(tmp_path_factory.mktemp("full") / "project")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(project)
-        run_kedro(project)
-    return project
+    return copy_trained(trained_sample, tmp_path_factory.mktemp("full") / "project")
 
 
 def test_full_run_writes_every_model_and_its_predictions(full_run):

@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import copy_project, run_kedro
+from tests.conftest import copy_trained, run_kedro
 
 pytestmark = pytest.mark.slow
 
@@ -62,12 +62,11 @@ def _load(path: Path) -> Any:
 
 
 @pytest.fixture(scope="module")
-def viz(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Run the flow in a project copy, build kedro-viz's static site there, read its JSON."""
-    project = copy_project(tmp_path_factory.mktemp("viz") / "project")
+def viz(trained_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """In a copy of the trained project, build kedro-viz's static site; read its JSON."""
+    project = copy_trained(trained_sample, tmp_path_factory.mktemp("viz") / "project")
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(project)
-        run_kedro(project)
         run_kedro(project, "predict")  # so that `predictions` exists and has a preview
 
         from kedro.config import OmegaConfigLoader

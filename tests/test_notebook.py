@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tests.conftest import ROOT, copy_project, run_kedro
+from tests.conftest import ROOT, copy_trained, run_kedro
 
 pytestmark = pytest.mark.slow
 
@@ -32,10 +32,11 @@ def test_the_committed_notebook_has_no_outputs():
 
 
 @pytest.fixture
-def executed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> nbformat.NotebookNode:
-    project = copy_project(tmp_path / "project")
+def executed(
+    trained_sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> nbformat.NotebookNode:
+    project = copy_trained(trained_sample, tmp_path / "project")
     monkeypatch.chdir(project)
-    run_kedro(project)
     run_kedro(project, "adam")  # a second version of `adam.model`, for the notebook
     (project / "notebooks").mkdir()
     notebook = nbformat.read(NOTEBOOK, as_version=4)

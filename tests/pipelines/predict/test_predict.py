@@ -3,43 +3,20 @@
 from __future__ import annotations
 
 import json
-import pickle
 import shutil
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from art_genre.datasets import TransformDataset
-from tests.conftest import copy_project, run_kedro
-
-
-@contextmanager
-def pickles_refused():
-    """Within: any pickle load raises. What runs through loaded no pickle."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a pickle was loaded")
-
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ("load", "loads"):
-            mp.setattr(pickle, name, refuse)
-        yield
+from tests.conftest import copy_project, copy_trained, pickles_refused, run_kedro
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A throw-away project after one full training run (env test).
-
-    The run loads no pickle (any pickle load raises): the default flow is pickle-free.
-    """
-    project = copy_project(tmp_path_factory.mktemp("predict") / "project")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(project)
-        with pickles_refused():
-            run_kedro(project)
-    return project
+def trained(trained_sample, tmp_path_factory):
+    """A throw-away project after one full training run (env test), loaded no pickle."""
+    return copy_trained(trained_sample, tmp_path_factory.mktemp("predict") / "project")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from art_genre.modelling import MODEL_NAMES
 from art_genre.pipelines.reporting import create_pipeline
 from art_genre.pipelines.reporting.pipeline import MODELS, PLOTS
-from tests.conftest import run_kedro
+from tests.conftest import copy_trained, run_kedro
 
 
 def test_pipeline_reads_every_model_and_writes_the_reports():
@@ -35,8 +35,9 @@ def test_pipeline_reads_every_model_and_writes_the_reports():
 
 
 @pytest.mark.slow
-def test_default_run_on_the_sample(kedro_project):
-    run_kedro(kedro_project)
+def test_default_run_on_the_sample(trained_sample, tmp_path, monkeypatch):
+    kedro_project = copy_trained(trained_sample, tmp_path / "project")
+    monkeypatch.chdir(kedro_project)
     reporting = kedro_project / "data/08_reporting"
     metrics = json.loads((reporting / "metrics.json").read_text())
     assert list(metrics) == list(MODELS)
