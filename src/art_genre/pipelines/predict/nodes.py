@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import unicodedata
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,6 +17,7 @@ from PIL import Image
 from scipy.special import expit
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from art_genre.explain.cam import Explanation, explain_features
 from art_genre.explain.overlay import compact, genre_title, panel_image, render_overlay
@@ -212,17 +214,20 @@ def extract_new_features(
             for image_id, reason in batch.failures:
                 issues.add(image_id, reason)
             if params.explain and batch.ids:
-                explained.append(
-                    explain_features(
-                        batch.features,
-                        batch.feature_maps,
-                        feature_scaler,
-                        pca,
-                        selection["classifier"],
-                        settings.pooling,
-                        top_k=params.explain_top_k,
+                # The head's matrices are small: BLAS threads would only contend with
+                # TensorFlow's (several times slower on a busy machine).
+                with threadpool_limits(limits=1, user_api="blas"):
+                    explained.append(
+                        explain_features(
+                            batch.features,
+                            batch.feature_maps,
+                            feature_scaler,
+                            pca,
+                            selection["classifier"],
+                            settings.pooling,
+                            top_k=params.explain_top_k,
+                        )
                     )
-                )
     features = np.concatenate(parts) if parts else np.empty((0, 0), dtype=np.float32)
     logger.info("%d of %d files have features.", len(ids), len(predict_images))
     new_features: dict[str, Any] = {"image_ids": ids, "features": features}
@@ -321,20 +326,36 @@ def render_explanations(
     return {image_id: (lambda image_id=image_id: ahead.get(image_id)) for image_id in tasks}
 
 
+def _draw_workers() -> int:
+    """Threads drawing overlays: one per processor this process may use, at most 4."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        n = os.cpu_count() or 1
+    return max(1, min(4, n))
+
+
 class _DrawnAhead:
-    """Runs ``tasks`` on a thread a few keys ahead of the caller, who asks in key order.
+    """Runs ``tasks`` on a few threads some keys ahead of the caller, who asks in key order.
 
     ``PartitionedDataset`` saves lazily, one partition after the other in sorted key
-    order, in the node's thread: drawing the next overlays (Pillow releases the GIL while
-    decoding, resizing and quantising) meanwhile overlaps with writing the current one.
-    At most ``ahead`` drawn overlays wait in memory.
+    order, in the node's thread: drawing the next overlays on ``workers`` threads (Pillow
+    releases the GIL while decoding, resizing, compositing and quantising) meanwhile
+    overlaps with encoding and writing the current one. At most ``ahead`` drawn overlays
+    wait in memory.
     """
 
-    def __init__(self, tasks: dict[str, Callable[[], Any]], ahead: int = 4) -> None:
+    def __init__(
+        self,
+        tasks: dict[str, Callable[[], Any]],
+        workers: int | None = None,
+        ahead: int | None = None,
+    ) -> None:
         self._tasks = tasks
         self._keys = sorted(tasks)
         self._position = {key: n for n, key in enumerate(self._keys)}
-        self._ahead = ahead
+        self._workers = workers or _draw_workers()
+        self._ahead = ahead if ahead is not None else 2 * self._workers + 2
         self._futures: dict[str, Future[Any]] = {}
         self._submitted = 0
         self._pool: ThreadPoolExecutor | None = None
@@ -342,7 +363,7 @@ class _DrawnAhead:
     def get(self, key: str) -> Any:
         """The result of ``tasks[key]`` (each key once)."""
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="overlay")
+            self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="overlay")
         last = min(len(self._keys), self._position[key] + self._ahead + 1)
         while self._submitted < last:
             next_key = self._keys[self._submitted]
