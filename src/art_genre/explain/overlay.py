@@ -55,6 +55,22 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         return ImageFont.load_default()
 
 
+def _map_layer(
+    cam: np.ndarray, peak: float | None, size: tuple[int, int]
+) -> tuple[Image.Image, Image.Image] | None:
+    """The map drawn at ``size``: its ``jet`` colours and their opacity (``None``: all 0)."""
+    cam = np.asarray(cam, dtype=np.float32)
+    if peak is None:
+        peak = float(cam.max()) if cam.size else 0.0
+    if not np.isfinite(peak) or peak <= 0:
+        return None
+    cells = np.rint(np.clip(cam / peak, 0.0, 1.0) * 255.0).astype(np.uint8)
+    level = Image.fromarray(cells, mode="L").resize(size, Image.Resampling.BILINEAR)
+    colours = Image.frombytes("P", level.size, level.tobytes())
+    colours.putpalette(_palette())
+    return colours.convert("RGB"), level.point(_opacity_table())
+
+
 def blend_map(painting: Image.Image, cam: np.ndarray, peak: float | None = None) -> Image.Image:
     """The painting with one map over it (see the module docstring).
 
@@ -68,17 +84,11 @@ def blend_map(painting: Image.Image, cam: np.ndarray, peak: float | None = None)
     Returns:
         A new RGB image of the painting's size; the painting itself if the map is all 0.
     """
-    cam = np.asarray(cam, dtype=np.float32)
-    if peak is None:
-        peak = float(cam.max()) if cam.size else 0.0
-    if not np.isfinite(peak) or peak <= 0:
-        return painting.copy()
-    cells = np.rint(np.clip(cam / peak, 0.0, 1.0) * 255.0).astype(np.uint8)
-    level = Image.fromarray(cells, mode="L").resize(painting.size, Image.Resampling.BILINEAR)
-    colours = Image.frombytes("P", level.size, level.tobytes())
-    colours.putpalette(_palette())
-    opacity = level.point(_opacity_table())
-    return Image.composite(colours.convert("RGB"), painting.convert("RGB"), opacity)
+    base = painting.convert("RGB") if painting.mode != "RGB" else painting.copy()
+    layer = _map_layer(cam, peak, painting.size)
+    if layer is not None:
+        base.paste(layer[0], None, layer[1])
+    return base
 
 
 def compact(overlay: Image.Image) -> Image.Image:
@@ -158,7 +168,7 @@ def render_overlay(
     titles: Sequence[str],
     *,
     first_title: str = "painting",
-    panel_height: int = 240,
+    panel_height: int = 224,
     font_size: int = 15,
 ) -> Image.Image:
     """The painting, then one panel per map: ``len(maps) + 1`` titled panels in a row.
@@ -184,15 +194,18 @@ def render_overlay(
     painting = panel_image(image, panel_height)
     size = painting.size
     peak = float(maps.max()) if maps.size else 0.0
-    panels = [painting, *(blend_map(painting, cam, peak) for cam in maps)]
     all_titles = [first_title, *titles]
-    width = len(panels) * size[0] + (len(panels) - 1) * _GAP
-    canvas = Image.new("RGB", (width, _TITLE_HEIGHT + panel_height), _BACKGROUND)
+    n_panels = len(all_titles)
+    width = n_panels * size[0] + (n_panels - 1) * _GAP
+    canvas = Image.new("RGB", (width, _TITLE_HEIGHT + size[1]), _BACKGROUND)
     # One type size for all titles: the largest at which each fits (or 11 px, shortened).
     font_size = min(_fit_title(t, size[0] - 4, font_size)[1] for t in all_titles)
-    for n, (panel, title) in enumerate(zip(panels, all_titles, strict=True)):
+    for n, title in enumerate(all_titles):
         left = n * (size[0] + _GAP)
-        canvas.paste(panel, (left, _TITLE_HEIGHT))
+        canvas.paste(painting, (left, _TITLE_HEIGHT))
+        layer = _map_layer(maps[n - 1], peak, size) if n else None
+        if layer is not None:  # the map's colours over the painting, as blend_map
+            canvas.paste(layer[0], (left, _TITLE_HEIGHT), layer[1])
         text, text_size = _fit_title(title, size[0] - 4, font_size)
         canvas.paste(_title_strip(text, text_size, size[0]), (left, 0))
     return canvas

@@ -180,9 +180,10 @@ def extract_new_features(
 
     Returns:
         ``{"image_ids", "features"}`` (plus, with ``explain``, ``"explanation"``, an
-        :class:`~art_genre.explain.Explanation` row-aligned with ``image_ids``, and
-        ``"panels"``, each painting's overlay panel as JPEG bytes) and the files that could not be used (``stage``, ``file``,
-        ``reason``).
+        :class:`~art_genre.explain.Explanation` row-aligned with ``image_ids``,
+        ``"panels"``, each painting's overlay panel as JPEG bytes, and ``"sources"``, the
+        loaders of the few paintings whose panel could not be kept) and the files that
+        could not be used (``stage``, ``file``, ``reason``).
     """
     issues = IssueLog("predict", params.on_bad_input)
     suffixes = {"." + s.lower().lstrip(".") for s in params.image_suffixes}
@@ -234,6 +235,7 @@ def extract_new_features(
     if params.explain:
         new_features["explanation"] = _concatenate(explained, params.explain_top_k)
         new_features["panels"] = {i: panels[i] for i in ids if i in panels}
+        new_features["sources"] = {i: predict_images[i] for i in ids if i not in panels}
     return new_features, issues.to_frame()
 
 
@@ -278,15 +280,18 @@ def explanation_file(image_id: str) -> str:
 
 def render_explanations(
     new_features: dict[str, Any],
-    predict_images: dict[str, Callable[[], Any]],
     selection: dict[str, Any],
     params: PredictParams,
 ) -> dict[str, Callable[[], Any]]:
     """One overlay per painting: the painting and the map of each of its top genres.
 
+    The paintings are not read again: each is drawn from the panel
+    :func:`extract_new_features` kept from its one decoding (or, for the rare painting
+    whose panel could not be made, from its loader, kept in ``sources``).
+
     Args:
-        new_features: Output of :func:`extract_new_features` (its ``explanation``).
-        predict_images: The folder of new paintings.
+        new_features: Output of :func:`extract_new_features` (its ``explanation``,
+            ``panels`` and ``sources``).
         selection: Output of :func:`select_model` (the model's genres).
         params: The predict parameters.
 
@@ -310,7 +315,7 @@ def render_explanations(
         ]
         panel = new_features.get("panels", {}).get(image_id)
         overlay = render_overlay(
-            Image.open(io.BytesIO(panel)) if panel else predict_images[image_id](),
+            Image.open(io.BytesIO(panel)) if panel else new_features["sources"][image_id](),
             explanation.maps[i],
             titles,
             first_title=PurePosixPath(image_id).name,
