@@ -18,12 +18,16 @@ import argparse
 import logging
 import os
 import statistics
+import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine_line  # noqa: E402
 
 from art_genre.modelling import ADAM, MODEL_NAMES  # noqa: E402
 
@@ -73,6 +77,7 @@ def main(argv: list[str] | None = None) -> None:
         "on": {**base, "predict": {"explain": True, "explain_top_k": args.top_k}},
     }
     n_files = sum(1 for p in Path(args.folder).rglob("*") if p.is_file())
+    load_before = os.getloadavg()[0]
     run_predict(modes["off"])  # warm-up: TensorFlow import and tracing
     logging.disable(logging.INFO)
     times: dict[str, list[float]] = {"off": [], "on": []}
@@ -81,10 +86,16 @@ def main(argv: list[str] | None = None) -> None:
             times[mode].append(run_predict(params))
     logging.disable(logging.NOTSET)
     off, on = statistics.median(times["off"]), statistics.median(times["on"])
+    pairs = [b / a for a, b in zip(times["off"], times["on"], strict=True)]
+    print(machine_line())
+    print(f"load average (1 min): {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} "
+          "at the end (the machine may be shared)")
     print(f"folder: {args.folder} ({n_files} files), model {args.model}, "
           f"explain_top_k {args.top_k}, {args.repeats} runs each")
     print("explain off: " + " ".join(f"{t:.2f}" for t in times["off"]) + f" s (median {off:.2f})")
     print("explain on:  " + " ".join(f"{t:.2f}" for t in times["on"]) + f" s (median {on:.2f})")
+    print("on/off per pair: " + " ".join(f"{r:.2f}" for r in pairs)
+          + f" (median {statistics.median(pairs):.2f})")
     print(f"ratio on/off: {on / off:.2f}  (goal <= 1.5)")
 
 

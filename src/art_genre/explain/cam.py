@@ -81,7 +81,15 @@ def pooled_feature_gradient(
         ``float64`` array ``(n, D)``: row ``i`` is ``d logit_i / d features[i]``.
     """
     reduced = reduce_features(np.asarray(features), scaler, pca)
-    grad = classifier.input_gradient(reduced, genre_index)
+    return _through_pca_and_scaler(
+        classifier.input_gradient(reduced, genre_index), scaler, pca
+    )
+
+
+def _through_pca_and_scaler(
+    grad: np.ndarray, scaler: StandardScaler, pca: PCA | IncrementalPCA
+) -> np.ndarray:
+    """``d logit / d reduced`` chained back to ``d logit / d features`` (both linear)."""
     if getattr(pca, "whiten", False):
         grad = grad / np.sqrt(pca.explained_variance_)
     grad = grad @ np.asarray(pca.components_, dtype=np.float64)
@@ -145,9 +153,27 @@ def class_activation_maps(
     Returns:
         Non-negative ``float32`` maps ``(n, H, W)``, in logit units.
     """
-    grad = feature_map_gradient(feature_map, feature_gradient, pooling)
-    cam = np.einsum("nhwk,nhwk->nhw", grad, np.asarray(feature_map, dtype=np.float64))
-    return np.maximum(cam, 0.0).astype(np.float32)
+    A = np.asarray(feature_map)
+    g = np.asarray(feature_gradient, dtype=np.float64)
+    if pooling == "flatten" or A.ndim != 4 or g.shape != (len(A), A.shape[-1]):
+        # per-location gradients (flatten), or shapes feature_map_gradient will refuse
+        grad = feature_map_gradient(A, g, pooling)
+        cam = np.einsum("nhwk,nhwk->nhw", grad, A.astype(np.float64))
+        return np.maximum(cam, 0.0).astype(np.float32)
+    if pooling not in POOLING_MODES:
+        feature_map_gradient(A, g, pooling)  # raises its error
+    # avg / max: the gradient is g_k (spread over the locations, or put on the peaks), so
+    # the sum over channels is a matrix-vector product per image; no (n, H, W, K)
+    # gradient array is made.
+    n, H, W, K = A.shape
+    if pooling == "max":
+        peaks = A == A.max(axis=(1, 2), keepdims=True)
+        A = np.where(peaks, A, 0) / peaks.sum(axis=(1, 2), keepdims=True)
+        weights = g
+    else:
+        weights = g / (H * W)
+    cam = np.matmul(A.reshape(n, H * W, K).astype(np.float64), weights[:, :, None])
+    return np.maximum(cam.reshape(n, H, W), 0.0).astype(np.float32)
 
 
 def top_genres(proba: np.ndarray, k: int) -> np.ndarray:
@@ -204,18 +230,20 @@ def explain_features(
     """
     if (top_k is None) == (genre_indices is None):
         raise ValueError("Give exactly one of top_k and genre_indices.")
-    proba = classifier.predict_proba(reduce_features(np.asarray(features), scaler, pca))
+    reduced = reduce_features(np.asarray(features), scaler, pca)
+    proba = classifier.predict_proba(reduced)
     if genre_indices is None:
         genre_indices = top_genres(proba, min(int(top_k), proba.shape[1]))
     genre_indices = np.asarray(genre_indices, dtype=np.int64).reshape(len(proba), -1)
     n, k = genre_indices.shape
-    H, W = np.asarray(feature_map).shape[1:3]
-    rows = np.repeat(np.arange(n), k)  # one pass for every (image, genre) pair
-    gradient = pooled_feature_gradient(
-        np.asarray(features)[rows], scaler, pca, classifier, genre_indices.ravel()
-    )
-    maps = class_activation_maps(np.asarray(feature_map)[rows], gradient, pooling)
-    maps = maps.reshape(n, k, H, W)
+    A = np.asarray(feature_map)
+    rows = np.repeat(np.arange(n), k)  # one gradient pass for every (image, genre) pair
+    gradient = _through_pca_and_scaler(
+        classifier.input_gradient(reduced[rows], genre_indices.ravel()), scaler, pca
+    ).reshape(n, k, -1)
+    maps = np.empty((n, k, *A.shape[1:3]), dtype=np.float32)
+    for j in range(k):  # genre by genre: the feature maps are not copied k times
+        maps[:, j] = class_activation_maps(A, gradient[:, j], pooling)
     probabilities = np.take_along_axis(proba, genre_indices, axis=1)
     return Explanation(genre_indices, probabilities, maps)
 

@@ -126,17 +126,8 @@ def explain_gallery(
             f"reporting.models ({list(reporting_predictions)})."
         )
     predictions = reporting_predictions[params.model]
-    genres = list(predictions["genres"])
     test = predictions["test"]
-    ids = list(test["image_ids"])
-    available = np.array([i in painting_images for i in ids], dtype=bool)
-    if not available.all():
-        logger.warning(
-            "Gallery: %d of %d test paintings are not in the painting folder; skipped.",
-            int((~available).sum()),
-            len(ids),
-        )
-    rows = np.flatnonzero(available)
+    ids, rows = _paintings_at_hand(list(test["image_ids"]), painting_images)
     # the first seed's model: the one saved as `<model>.model`, explained below
     proba = expit(np.asarray(test["logits"], dtype=np.float64)[0])
     chosen = choose_gallery(proba[rows], np.asarray(test["Y"])[rows], params.images)
@@ -147,8 +138,44 @@ def explain_gallery(
     explainer = Explainer(backbone_settings, feature_scaler, pca, models[f"{params.model}_model"])
     images = [painting_images[ids[rows[i]]]() for i, _, _ in chosen]
     explanation = explainer.explain(images, genre_indices=np.array([g for _, _, g in chosen]))
-    n_rows = (len(chosen) + 1) // 2
-    axes = figure.subplots(n_rows, 6, squeeze=False)
+    _draw_rows(figure, chosen, images, explanation, [ids[r] for r in rows],
+               list(predictions["genres"]))
+    figure.suptitle(
+        f"Why this genre: {params.model} on test paintings; red = the regions that raise "
+        "the genre's logit (class activation maps, one colour scale per painting)",
+        fontsize=10,
+    )
+    figure.tight_layout()
+    return figure
+
+
+def _paintings_at_hand(
+    ids: list[str], painting_images: Mapping[str, Callable[[], Any]]
+) -> tuple[list[str], np.ndarray]:
+    """The test ids, and the rows whose painting is in the folder (the others logged)."""
+    available = np.array([i in painting_images for i in ids], dtype=bool)
+    if not available.all():
+        logger.warning(
+            "Gallery: %d of %d test paintings are not in the painting folder; skipped.",
+            int((~available).sum()),
+            len(ids),
+        )
+    return ids, np.flatnonzero(available)
+
+
+def _draw_rows(
+    figure: Figure,
+    chosen: list[tuple[int, bool, list[int]]],
+    images: list[Any],
+    explanation: Any,
+    names: list[str],
+    genres: list[str],
+) -> None:
+    """Two paintings a row: each painting, then the maps of its two genres, titled.
+
+    ``names`` are the image ids of the rows ``chosen`` indexes.
+    """
+    axes = figure.subplots((len(chosen) + 1) // 2, 6, squeeze=False)
     for ax in axes.ravel():
         ax.set_axis_off()
     for n, ((i, correct, pair), image) in enumerate(zip(chosen, images, strict=True)):
@@ -157,7 +184,7 @@ def explain_gallery(
         peak = float(maps.max())
         labels = ["predicted", "runner-up"] if correct else ["true", "predicted"]
         panels = [
-            (painting, ("right: " if correct else "wrong: ") + PurePosixPath(ids[rows[i]]).name),
+            (painting, ("right: " if correct else "wrong: ") + PurePosixPath(names[i]).name),
             *(
                 (
                     blend_map(painting, maps[j], peak),
@@ -171,10 +198,3 @@ def explain_gallery(
             ax.imshow(np.asarray(picture))
             colour = "black" if k else ("tab:green" if correct else "tab:red")
             ax.set_title(title, fontsize=8, color=colour, loc="left")
-    figure.suptitle(
-        f"Why this genre: {params.model} on test paintings; red = the regions that raise "
-        "the genre's logit (class activation maps, one colour scale per painting)",
-        fontsize=10,
-    )
-    figure.tight_layout()
-    return figure

@@ -12,6 +12,7 @@ writes one per painting, and this keeps them cheap.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -27,6 +28,7 @@ _MAX_OPACITY = 0.6
 _TITLE_HEIGHT = 26
 _GAP = 6
 _BACKGROUND = (255, 255, 255)
+_TEXT_LOCK = threading.Lock()  # one FreeType face is shared: overlays drawn on threads
 
 
 @lru_cache(maxsize=1)
@@ -53,6 +55,22 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         return ImageFont.load_default()
 
 
+def _map_layer(
+    cam: np.ndarray, peak: float | None, size: tuple[int, int]
+) -> tuple[Image.Image, Image.Image] | None:
+    """The map drawn at ``size``: its ``jet`` colours and their opacity (``None``: all 0)."""
+    cam = np.asarray(cam, dtype=np.float32)
+    if peak is None:
+        peak = float(cam.max()) if cam.size else 0.0
+    if not np.isfinite(peak) or peak <= 0:
+        return None
+    cells = np.rint(np.clip(cam / peak, 0.0, 1.0) * 255.0).astype(np.uint8)
+    level = Image.fromarray(cells, mode="L").resize(size, Image.Resampling.BILINEAR)
+    colours = Image.frombytes("P", level.size, level.tobytes())
+    colours.putpalette(_palette())
+    return colours.convert("RGB"), level.point(_opacity_table())
+
+
 def blend_map(painting: Image.Image, cam: np.ndarray, peak: float | None = None) -> Image.Image:
     """The painting with one map over it (see the module docstring).
 
@@ -66,17 +84,11 @@ def blend_map(painting: Image.Image, cam: np.ndarray, peak: float | None = None)
     Returns:
         A new RGB image of the painting's size; the painting itself if the map is all 0.
     """
-    cam = np.asarray(cam, dtype=np.float32)
-    if peak is None:
-        peak = float(cam.max()) if cam.size else 0.0
-    if not np.isfinite(peak) or peak <= 0:
-        return painting.copy()
-    cells = np.rint(np.clip(cam / peak, 0.0, 1.0) * 255.0).astype(np.uint8)
-    level = Image.fromarray(cells, mode="L").resize(painting.size, Image.Resampling.BILINEAR)
-    colours = Image.frombytes("P", level.size, level.tobytes())
-    colours.putpalette(_palette())
-    opacity = level.point(_opacity_table())
-    return Image.composite(colours.convert("RGB"), painting.convert("RGB"), opacity)
+    base = painting.convert("RGB") if painting.mode != "RGB" else painting.copy()
+    layer = _map_layer(cam, peak, painting.size)
+    if layer is not None:
+        base.paste(layer[0], None, layer[1])
+    return base
 
 
 def compact(overlay: Image.Image) -> Image.Image:
@@ -93,22 +105,39 @@ def genre_title(genre: str, probability: float) -> str:
     return f"{genre} {probability:.2f}" if probability >= 0.005 else f"{genre} <0.01"
 
 
-def _fit_title(
-    draw: ImageDraw.ImageDraw, text: str, width: int, size: int
-) -> tuple[str, int]:
+@lru_cache(maxsize=1024)
+def _text_length(text: str, size: int) -> float:
+    with _TEXT_LOCK:
+        return _font(size).getlength(text)
+
+
+def _fit_title(text: str, width: int, size: int) -> tuple[str, int]:
     """The title and font size that fit ``width``: smaller type first (down to 11 px),
     then the start of the text shortened; its last word (the probability) always stays."""
     for candidate in range(size, 10, -1):
-        if draw.textlength(text, font=_font(candidate)) <= width:
+        if _text_length(text, candidate) <= width:
             return text, candidate
-    font = _font(11)
     head, _, tail = text.rpartition(" ")
     if not head:
         head, tail = text, ""
     tail = f"… {tail}" if tail else "…"
-    while len(head) > 1 and draw.textlength(head + tail, font=font) > width:
+    while len(head) > 1 and _text_length(head + tail, 11) > width:
         head = head[:-1]
     return head + tail, 11
+
+
+@lru_cache(maxsize=512)
+def _title_strip(text: str, size: int, width: int) -> Image.Image:
+    """A panel's title drawn black on the background, ``width`` x the title height.
+
+    Cached: the genre titles (``Post-Impressionism 1.00``) recur from painting to painting.
+    """
+    strip = Image.new("RGB", (width, _TITLE_HEIGHT), _BACKGROUND)
+    with _TEXT_LOCK:
+        ImageDraw.Draw(strip).text(
+            (2, (_TITLE_HEIGHT - size) // 2 - 1), text, fill=(0, 0, 0), font=_font(size)
+        )
+    return strip
 
 
 def panel_image(image: Image.Image, panel_height: int) -> Image.Image:
@@ -139,7 +168,7 @@ def render_overlay(
     titles: Sequence[str],
     *,
     first_title: str = "painting",
-    panel_height: int = 240,
+    panel_height: int = 224,
     font_size: int = 15,
 ) -> Image.Image:
     """The painting, then one panel per map: ``len(maps) + 1`` titled panels in a row.
@@ -165,21 +194,18 @@ def render_overlay(
     painting = panel_image(image, panel_height)
     size = painting.size
     peak = float(maps.max()) if maps.size else 0.0
-    panels = [painting, *(blend_map(painting, cam, peak) for cam in maps)]
     all_titles = [first_title, *titles]
-    width = len(panels) * size[0] + (len(panels) - 1) * _GAP
-    canvas = Image.new("RGB", (width, _TITLE_HEIGHT + panel_height), _BACKGROUND)
-    draw = ImageDraw.Draw(canvas)
+    n_panels = len(all_titles)
+    width = n_panels * size[0] + (n_panels - 1) * _GAP
+    canvas = Image.new("RGB", (width, _TITLE_HEIGHT + size[1]), _BACKGROUND)
     # One type size for all titles: the largest at which each fits (or 11 px, shortened).
-    font_size = min(_fit_title(draw, t, size[0] - 4, font_size)[1] for t in all_titles)
-    for n, (panel, title) in enumerate(zip(panels, all_titles, strict=True)):
+    font_size = min(_fit_title(t, size[0] - 4, font_size)[1] for t in all_titles)
+    for n, title in enumerate(all_titles):
         left = n * (size[0] + _GAP)
-        canvas.paste(panel, (left, _TITLE_HEIGHT))
-        text, text_size = _fit_title(draw, title, size[0] - 4, font_size)
-        draw.text(
-            (left + 2, (_TITLE_HEIGHT - text_size) // 2 - 1),
-            text,
-            fill=(0, 0, 0),
-            font=_font(text_size),
-        )
+        canvas.paste(painting, (left, _TITLE_HEIGHT))
+        layer = _map_layer(maps[n - 1], peak, size) if n else None
+        if layer is not None:  # the map's colours over the painting, as blend_map
+            canvas.paste(layer[0], (left, _TITLE_HEIGHT), layer[1])
+        text, text_size = _fit_title(title, size[0] - 4, font_size)
+        canvas.paste(_title_strip(text, text_size, size[0]), (left, 0))
     return canvas

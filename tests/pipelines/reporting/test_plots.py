@@ -75,6 +75,35 @@ def test_every_plot_is_readable_and_saves_as_png(figures, tmp_path):
         assert dataset.load() == written  # what the report embeds is the file
 
 
+def test_a_palette_png_is_much_smaller_and_looks_the_same(tmp_path):
+    """``colours``: the figure of photographs saved with a 256-colour palette."""
+    import numpy as np
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    figure = Figure(figsize=(6, 3))
+    for n, ax in enumerate(figure.subplots(1, 2)):
+        # a smooth "photograph" with fine texture, as the CAM gallery shows
+        y, x = np.mgrid[0:200, 0:300] / 50.0
+        picture = np.stack([np.sin(x + n), np.cos(y), np.sin(x * y / 4)], axis=-1) * 0.4 + 0.5
+        ax.imshow(np.clip(picture + rng.normal(0, 0.03, picture.shape), 0, 1))
+        ax.set_title(f"painting {n}")
+    plain = FigurePNGDataset(filepath=str(tmp_path / "rgb.png"), save_args={"dpi": 100})
+    small = FigurePNGDataset(filepath=str(tmp_path / "p.png"), save_args={"dpi": 100}, colours=256)
+    plain.save(figure)
+    small.save(figure)
+    written = (tmp_path / "p.png").read_bytes()
+    assert written.startswith(PNG_SIGNATURE) and small.load() == written
+    assert len(written) < 0.6 * (tmp_path / "rgb.png").stat().st_size
+    with Image.open(tmp_path / "p.png") as p, Image.open(tmp_path / "rgb.png") as rgb:
+        assert p.mode == "P" and p.size == rgb.size
+        diff = np.abs(np.asarray(p.convert("RGB"), float) - np.asarray(rgb.convert("RGB"), float))
+    assert diff.mean() < 6.0  # out of 255: a few levels per channel
+    with pytest.raises(ValueError, match="colours"):
+        FigurePNGDataset(filepath=str(tmp_path / "x.png"), colours=1)
+
+
 def test_training_curves_mark_ensemble_stages(histories):
     fig = plot_training_curves(histories)
     loss = fig.axes[0]

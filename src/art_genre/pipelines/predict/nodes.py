@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import unicodedata
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,6 +17,7 @@ from PIL import Image
 from scipy.special import expit
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from art_genre.explain.cam import Explanation, explain_features
 from art_genre.explain.overlay import compact, genre_title, panel_image, render_overlay
@@ -179,9 +181,10 @@ def extract_new_features(
 
     Returns:
         ``{"image_ids", "features"}`` (plus, with ``explain``, ``"explanation"``, an
-        :class:`~art_genre.explain.Explanation` row-aligned with ``image_ids``, and
-        ``"panels"``, each painting's overlay panel as JPEG bytes) and the files that could not be used (``stage``, ``file``,
-        ``reason``).
+        :class:`~art_genre.explain.Explanation` row-aligned with ``image_ids``,
+        ``"panels"``, each painting's overlay panel as JPEG bytes, and ``"sources"``, the
+        loaders of the few paintings whose panel could not be kept) and the files that
+        could not be used (``stage``, ``file``, ``reason``).
     """
     issues = IssueLog("predict", params.on_bad_input)
     items = _image_items(predict_images, params, issues)
@@ -210,6 +213,7 @@ def extract_new_features(
     if params.explain:
         new_features["explanation"] = _concatenate(explained, params.explain_top_k)
         new_features["panels"] = {i: panels[i] for i in ids if i in panels}
+        new_features["sources"] = {i: predict_images[i] for i in ids if i not in panels}
     return new_features, issues.to_frame()
 
 
@@ -245,15 +249,18 @@ def _predict_batches(
     ):
         explanation = None
         if params.explain and batch.ids:
-            explanation = explain_features(
-                batch.features,
-                batch.feature_maps,
-                feature_scaler,
-                pca,
-                selection["classifier"],
-                settings.pooling,
-                top_k=params.explain_top_k,
-            )
+            # The head's matrices are small: BLAS threads would only contend with
+            # TensorFlow's (several times slower on a busy machine).
+            with threadpool_limits(limits=1, user_api="blas"):
+                explanation = explain_features(
+                    batch.features,
+                    batch.feature_maps,
+                    feature_scaler,
+                    pca,
+                    selection["classifier"],
+                    settings.pooling,
+                    top_k=params.explain_top_k,
+                )
         yield batch, explanation
 
 
@@ -298,15 +305,18 @@ def explanation_file(image_id: str) -> str:
 
 def render_explanations(
     new_features: dict[str, Any],
-    predict_images: dict[str, Callable[[], Any]],
     selection: dict[str, Any],
     params: PredictParams,
 ) -> dict[str, Callable[[], Any]]:
     """One overlay per painting: the painting and the map of each of its top genres.
 
+    The paintings are not read again: each is drawn from the panel
+    :func:`extract_new_features` kept from its one decoding (or, for the rare painting
+    whose panel could not be made, from its loader, kept in ``sources``).
+
     Args:
-        new_features: Output of :func:`extract_new_features` (its ``explanation``).
-        predict_images: The folder of new paintings.
+        new_features: Output of :func:`extract_new_features` (its ``explanation``,
+            ``panels`` and ``sources``).
         selection: Output of :func:`select_model` (the model's genres).
         params: The predict parameters.
 
@@ -330,7 +340,7 @@ def render_explanations(
         ]
         panel = new_features.get("panels", {}).get(image_id)
         overlay = render_overlay(
-            Image.open(io.BytesIO(panel)) if panel else predict_images[image_id](),
+            Image.open(io.BytesIO(panel)) if panel else new_features["sources"][image_id](),
             explanation.maps[i],
             titles,
             first_title=PurePosixPath(image_id).name,
@@ -346,20 +356,36 @@ def render_explanations(
     return {image_id: (lambda image_id=image_id: ahead.get(image_id)) for image_id in tasks}
 
 
+def _draw_workers() -> int:
+    """Threads drawing overlays: one per processor this process may use, at most 4."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        n = os.cpu_count() or 1
+    return max(1, min(4, n))
+
+
 class _DrawnAhead:
-    """Runs ``tasks`` on a thread a few keys ahead of the caller, who asks in key order.
+    """Runs ``tasks`` on a few threads some keys ahead of the caller, who asks in key order.
 
     ``PartitionedDataset`` saves lazily, one partition after the other in sorted key
-    order, in the node's thread: drawing the next overlays (Pillow releases the GIL while
-    decoding, resizing and quantising) meanwhile overlaps with writing the current one.
-    At most ``ahead`` drawn overlays wait in memory.
+    order, in the node's thread: drawing the next overlays on ``workers`` threads (Pillow
+    releases the GIL while decoding, resizing, compositing and quantising) meanwhile
+    overlaps with encoding and writing the current one. At most ``ahead`` drawn overlays
+    wait in memory.
     """
 
-    def __init__(self, tasks: dict[str, Callable[[], Any]], ahead: int = 4) -> None:
+    def __init__(
+        self,
+        tasks: dict[str, Callable[[], Any]],
+        workers: int | None = None,
+        ahead: int | None = None,
+    ) -> None:
         self._tasks = tasks
         self._keys = sorted(tasks)
         self._position = {key: n for n, key in enumerate(self._keys)}
-        self._ahead = ahead
+        self._workers = workers or _draw_workers()
+        self._ahead = ahead if ahead is not None else 2 * self._workers + 2
         self._futures: dict[str, Future[Any]] = {}
         self._submitted = 0
         self._pool: ThreadPoolExecutor | None = None
@@ -367,7 +393,7 @@ class _DrawnAhead:
     def get(self, key: str) -> Any:
         """The result of ``tasks[key]`` (each key once)."""
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="overlay")
+            self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="overlay")
         last = min(len(self._keys), self._position[key] + self._ahead + 1)
         while self._submitted < last:
             next_key = self._keys[self._submitted]

@@ -34,4 +34,4 @@ class PredictParams(BaseModel):
     on_bad_input: OnBadInput = "skip"
     explain: bool = False
     explain_top_k: int = Field(2, ge=1)
-    overlay_height: int = Field(240, ge=64, le=1024)
+    overlay_height: int = Field(224, ge=64, le=1024)

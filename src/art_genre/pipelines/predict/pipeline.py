@@ -66,12 +66,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 render_explanations,
-                inputs=[
-                    "new_painting_features",
-                    "predict_images",
-                    "predict_selection",
-                    "params:predict",
-                ],
+                inputs=["new_painting_features", "predict_selection", "params:predict"],
                 outputs="explanations",
                 name="render_explanations",
             ),
