@@ -305,7 +305,7 @@ def browser() -> Iterator[Any]:
         pytest.skip(message)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=executable, args=["--no-sandbox"]
+            executable_path=executable, args=["--no-sandbox", "--disable-dev-shm-usage"]
         )
         yield chromium
         chromium.close()
