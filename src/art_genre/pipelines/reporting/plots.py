@@ -561,19 +561,7 @@ def plot_genre_cooccurrence(painting_index: pd.DataFrame) -> Figure:
             counts, cmap="Blues", norm=PowerNorm(0.5, vmin=0, vmax=max(1, counts.max()))
         )
         fig.colorbar(image, ax=ax, label="images", shrink=0.7)
-        threshold = counts.max() * 0.35
-        for i in range(len(genres)):
-            for j in range(len(genres)):
-                if counts[i, j]:
-                    ax.text(
-                        j,
-                        i,
-                        str(counts[i, j]),
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color="white" if counts[i, j] > threshold else "black",
-                    )
+        _write_counts(ax, counts, dark=counts > counts.max() * 0.35)
     ax.set_xticks(
         range(len(genres)), genres, rotation=60, ha="right", rotation_mode="anchor"
     )
@@ -607,19 +595,22 @@ def _confusion_cells(ax: Any, matrix: np.ndarray) -> Any:
     """A confusion matrix coloured by the share of its row, non-zero counts written."""
     share = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
-    for i in range(len(matrix)):
-        for j in range(len(matrix)):
-            if matrix[i, j]:
-                ax.text(
-                    j,
-                    i,
-                    str(matrix[i, j]),
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color="white" if share[i, j] > 0.5 else "black",
-                )
+    _write_counts(ax, matrix, dark=share > 0.5)
     return image
+
+
+def _write_counts(ax: Any, counts: np.ndarray, dark: np.ndarray) -> None:
+    """Each non-zero count in its cell: white on the ``dark`` cells, black elsewhere."""
+    for i, j in zip(*np.nonzero(counts), strict=True):
+        ax.text(
+            j,
+            i,
+            str(counts[i, j]),
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if dark[i, j] else "black",
+        )
 
 
 def plot_top1_confusion(
