@@ -71,7 +71,7 @@ def test_the_gallery_figure_on_a_random_backbone():
     )
     assert isinstance(figure, Figure)
     titles = [ax.get_title(loc="left") for ax in figure.axes if ax.get_title(loc="left")]
-    assert len(titles) == 12 and titles[0] == "right: painting_0.jpg"
+    assert len(titles) == 12 and titles[0] == "right:\npainting_0.jpg"
     assert sum(t.startswith("wrong:") for t in titles) == 2
     with pytest.raises(ValueError, match="not reported"):
         explain_gallery(predictions, images, saved, scaler, pca, "snn", 4, adam_model=model)

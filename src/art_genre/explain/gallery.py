@@ -184,11 +184,11 @@ def _draw_rows(
         peak = float(maps.max())
         labels = ["predicted", "runner-up"] if correct else ["true", "predicted"]
         panels = [
-            (painting, ("right: " if correct else "wrong: ") + PurePosixPath(names[i]).name),
+            (painting, ("right:\n" if correct else "wrong:\n") + PurePosixPath(names[i]).name),
             *(
                 (
                     blend_map(painting, maps[j], peak),
-                    f"{labels[j]}: {genre_title(genres[pair[j]], explanation.probabilities[n, j])}",
+                    f"{labels[j]}:\n{genre_title(genres[pair[j]], explanation.probabilities[n, j])}",
                 )
                 for j in range(2)
             ),
