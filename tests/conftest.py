@@ -58,7 +58,16 @@ def copy_project(project: Path) -> Path:
 
 @contextmanager
 def pickles_refused() -> Iterator[None]:
-    """Within: any pickle load raises. What runs through loaded no pickle."""
+    """Within: any pickle load raises. What runs through loaded no pickle.
+
+    joblib's process pool (seeds trained side by side) moves arrays between processes as
+    ``(pickle.loads, bytes)``, with the ``loads`` its modules bind at import: imported
+    first here, they keep the real one, so inter-process transfer is not taken for
+    loading an artefact (imported under the patch they would ship the refusal to the
+    workers, and a test module run alone would fail).
+    """
+    import joblib._memmapping_reducer  # noqa: F401, PLC0415 - bind the real pickle.loads
+    import joblib.externals.loky.backend.reduction  # noqa: F401, PLC0415
 
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("a pickle was loaded")

@@ -6,6 +6,7 @@ from .atomic import (
     AtomicPickleDataset,
     AtomicSaveMixin,
 )
+from .concurrent_partitioned_dataset import ConcurrentPartitionedDataset
 from .figure_png_dataset import FigurePNGDataset
 from .file_digest_dataset import FileDigestDataset
 from .html_report_dataset import HTMLReportDataset
@@ -30,6 +31,7 @@ __all__ = [
     "AtomicJSONDataset",
     "AtomicPickleDataset",
     "AtomicSaveMixin",
+    "ConcurrentPartitionedDataset",
     "FigurePNGDataset",
     "FileDigestDataset",
     "HTMLReportDataset",

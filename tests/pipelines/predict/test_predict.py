@@ -283,3 +283,29 @@ def test_explain_writes_one_overlay_per_painting_named_in_the_table(in_project, 
     assert len(list((out / "explanations").rglob("*.png"))) == 3
     _predict(in_project, folder)  # explain off again: no stale overlays are left
     assert not list((out / "explanations").rglob("*.png"))
+
+
+def test_jpeg_overlays_are_named_with_their_suffix_and_replace_the_pngs(in_project, tmp_path):
+    """overlay_format=jpeg: one runtime value sets the catalog's suffix and the table's."""
+    from PIL import Image
+
+    folder = tmp_path / "new"
+    folder.mkdir()
+    for name in ("Rembrandt_1.jpg", "Rembrandt_2.jpg"):
+        shutil.copy(in_project / "data/01_raw/sample/resized" / name, folder / name)
+    explain = {"predict": {"explain": True, "overlay_height": 96}}
+    _predict(in_project, folder, **explain)
+    out = in_project / "data/07_model_output/explanations"
+    assert sorted(p.name for p in out.iterdir()) == ["Rembrandt_1.jpg.png", "Rembrandt_2.jpg.png"]
+    table = _predict(in_project, folder, overlay_format="jpeg", **explain)
+    assert table["explanation"].tolist() == [
+        "explanations/Rembrandt_1.jpg.jpeg", "explanations/Rembrandt_2.jpg.jpeg"]
+    assert sorted(p.name for p in out.iterdir()) == ["Rembrandt_1.jpg.jpeg", "Rembrandt_2.jpg.jpeg"]
+    with Image.open(out / "Rembrandt_1.jpg.jpeg") as overlay:
+        assert overlay.format == "JPEG" and overlay.mode == "RGB" and overlay.height == 26 + 96
+
+
+def test_an_unknown_overlay_format_is_refused(in_project, tmp_path):
+    with pytest.raises(Exception, match="overlay_format"):
+        _predict(in_project, tmp_path, overlay_format="gif",
+                 predict={"explain": True})

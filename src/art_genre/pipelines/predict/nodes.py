@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import unicodedata
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -35,7 +33,7 @@ from art_genre.modelling.persistence import classifier_hash
 from art_genre.portable import transform_hash
 from art_genre.quality import IssueLog
 
-from .params import PredictParams
+from .params import OverlayFormat, PredictParams
 
 logger = logging.getLogger(__name__)
 
@@ -298,9 +296,9 @@ def _concatenate(parts: list[Explanation], k: int) -> Explanation:
     )
 
 
-def explanation_file(image_id: str) -> str:
+def explanation_file(image_id: str, overlay_format: OverlayFormat = "png") -> str:
     """Where an image's overlay is, relative to ``predictions.csv``'s folder."""
-    return f"explanations/{image_id}.png"
+    return f"explanations/{image_id}.{overlay_format}"
 
 
 def render_explanations(
@@ -322,9 +320,10 @@ def render_explanations(
 
     Returns:
         ``{image id: callable}`` for the ``explanations`` partitioned dataset: each call
-        draws one overlay (:func:`~art_genre.explain.overlay.render_overlay`, with a
-        256-colour palette: :func:`~art_genre.explain.overlay.compact`), so only one is
-        in memory at a time. Empty unless ``predict.explain``.
+        draws one overlay (:func:`~art_genre.explain.overlay.render_overlay`; for PNG
+        with a 256-colour palette: :func:`~art_genre.explain.overlay.compact`). The catalog's
+        :class:`~art_genre.datasets.ConcurrentPartitionedDataset` calls them on a few
+        threads, a few at a time. Empty unless ``predict.explain``.
     """
     if not params.explain:
         return {}
@@ -346,64 +345,12 @@ def render_explanations(
             first_title=PurePosixPath(image_id).name,
             panel_height=params.overlay_height,
         )
-        return compact(overlay)
+        return compact(overlay) if params.overlay_format == "png" else overlay
 
-    tasks = {
+    return {
         image_id: (lambda i=i, image_id=image_id: draw(i, image_id))
         for i, image_id in enumerate(new_features["image_ids"])
     }
-    ahead = _DrawnAhead(tasks)
-    return {image_id: (lambda image_id=image_id: ahead.get(image_id)) for image_id in tasks}
-
-
-def _draw_workers() -> int:
-    """Threads drawing overlays: one per processor this process may use, at most 4."""
-    try:
-        n = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        n = os.cpu_count() or 1
-    return max(1, min(4, n))
-
-
-class _DrawnAhead:
-    """Runs ``tasks`` on a few threads some keys ahead of the caller, who asks in key order.
-
-    ``PartitionedDataset`` saves lazily, one partition after the other in sorted key
-    order, in the node's thread: drawing the next overlays on ``workers`` threads (Pillow
-    releases the GIL while decoding, resizing, compositing and quantising) meanwhile
-    overlaps with encoding and writing the current one. At most ``ahead`` drawn overlays
-    wait in memory.
-    """
-
-    def __init__(
-        self,
-        tasks: dict[str, Callable[[], Any]],
-        workers: int | None = None,
-        ahead: int | None = None,
-    ) -> None:
-        self._tasks = tasks
-        self._keys = sorted(tasks)
-        self._position = {key: n for n, key in enumerate(self._keys)}
-        self._workers = workers or _draw_workers()
-        self._ahead = ahead if ahead is not None else 2 * self._workers + 2
-        self._futures: dict[str, Future[Any]] = {}
-        self._submitted = 0
-        self._pool: ThreadPoolExecutor | None = None
-
-    def get(self, key: str) -> Any:
-        """The result of ``tasks[key]`` (each key once)."""
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="overlay")
-        last = min(len(self._keys), self._position[key] + self._ahead + 1)
-        while self._submitted < last:
-            next_key = self._keys[self._submitted]
-            self._futures[next_key] = self._pool.submit(self._tasks[next_key])
-            self._submitted += 1
-        try:
-            return self._futures.pop(key).result()
-        finally:
-            if not self._futures and self._submitted == len(self._keys):
-                self._pool.shutdown(wait=False)
 
 
 def predict_genres(
@@ -457,6 +404,7 @@ def predict_genres(
     if params.explain:
         explained = set(new_features["image_ids"])
         table["explanation"] = [
-            explanation_file(f) if f in explained else "" for f in table["file"]
+            explanation_file(f, params.overlay_format) if f in explained else ""
+            for f in table["file"]
         ]
     return table.sort_values("file", key=lambda s: s.map(lambda p: unicodedata.normalize("NFC", p)), kind="stable").reset_index(drop=True)

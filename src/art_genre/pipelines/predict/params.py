@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from art_genre.modelling import SNN, ModelName
 from art_genre.params import ImageSuffixes, default_image_suffixes
 from art_genre.quality import OnBadInput
+
+OverlayFormat = Literal["png", "jpeg"]
+"""File formats of the overlays (also their file suffixes)."""
 
 
 class PredictParams(BaseModel):
@@ -24,6 +29,10 @@ class PredictParams(BaseModel):
             named in the ``explanation`` column of ``predictions.csv``.
         explain_top_k: How many of each painting's most probable genres get a map.
         overlay_height: Height in pixels of each panel of an overlay.
+        overlay_format: ``png`` (a 256-colour palette; the default) or ``jpeg``
+            (quality 90: about a third of an overlay's cost, see the README). The
+            catalog's ``explanations`` takes its file suffix from the same value
+            (``--params overlay_format=jpeg``, ``conf/base/globals.yml``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -35,3 +44,4 @@ class PredictParams(BaseModel):
     explain: bool = False
     explain_top_k: int = Field(2, ge=1)
     overlay_height: int = Field(224, ge=64, le=1024)
+    overlay_format: OverlayFormat = "png"
