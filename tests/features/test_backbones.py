@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -22,8 +23,9 @@ from art_genre.features import (
     feature_width,
     iter_feature_batches,
     preprocess,
+    run_backbone,
 )
-from art_genre.features.backbones import cpu_has_fast_bfloat16
+from art_genre.features.backbones import _FORWARDS, cpu_has_fast_bfloat16
 from tests.conftest import SHARED_KERAS, needs
 from tests.features.helpers import stack_batches
 
@@ -191,6 +193,33 @@ def test_the_explaining_backbone_also_returns_the_map_it_pools(tiny_settings, po
         "flatten": feature_map.reshape(3, -1),
     }[pooling]
     np.testing.assert_allclose(features, pooled, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_run_backbone_gives_predict_on_batch_outputs_for_any_batch_size(tiny_settings):
+    """One graph with a free batch size: a smaller last batch is not traced again."""
+    settings = replace(tiny_settings, input_size=64)
+    plain, explaining = build_backbone(settings), build_explaining_backbone(settings)
+    rng = np.random.default_rng(1)
+    for n in (5, 2, 5, 1):
+        x = preprocess(settings, rng.integers(0, 256, (n, 64, 64, 3), dtype=np.uint8))
+        np.testing.assert_array_equal(run_backbone(plain, x), plain.predict_on_batch(x))
+        features, feature_map = run_backbone(explaining, x)
+        expected = explaining.predict_on_batch(x)
+        np.testing.assert_array_equal(features, expected[0])
+        np.testing.assert_array_equal(feature_map, expected[1])
+    assert _FORWARDS[plain].experimental_get_tracing_count() == 1  # four sizes, one trace
+    del plain
+    gc.collect()
+    assert all(model is explaining for model in _FORWARDS.keys())  # no model kept alive
+
+
+def test_run_backbone_calls_a_wrappers_own_predict_on_batch():
+    class Serial:
+        def predict_on_batch(self, x):
+            return x * 2
+
+    np.testing.assert_array_equal(run_backbone(Serial(), np.ones((2, 3))), np.full((2, 3), 2.0))
 
 
 @pytest.mark.slow

@@ -36,6 +36,7 @@ from art_genre.features.backbones import (
     BackboneSettings,
     build_explaining_backbone,
     preprocess,
+    run_backbone,
 )
 from art_genre.features.images import to_model_input
 from art_genre.features.reduction import reduce_features
@@ -322,9 +323,7 @@ class Explainer:
                 for img in images
             ]
         )
-        features, feature_map = self.model.predict_on_batch(
-            preprocess(settings, pixels)
-        )
+        features, feature_map = run_backbone(self.model, preprocess(settings, pixels))
         features = np.asarray(features, dtype=np.float32).reshape(len(images), -1)
         return explain_features(
             features,

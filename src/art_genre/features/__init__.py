@@ -24,6 +24,7 @@ from art_genre.features.backbones import (
     keras_models_dir,
     preprocess,
     preprocess_function,
+    run_backbone,
 )
 from art_genre.features.extraction import (
     FeatureBatch,
@@ -56,5 +57,6 @@ __all__ = [
     "path_items",
     "preprocess",
     "preprocess_function",
+    "run_backbone",
     "to_model_input",
 ]

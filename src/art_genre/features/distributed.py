@@ -41,6 +41,7 @@ from art_genre.features.backbones import (
     BackboneSettings,
     build_backbone,
     feature_width,
+    run_backbone,
 )
 from art_genre.features.extraction import FeatureBatch, iter_feature_batches
 
@@ -71,7 +72,7 @@ class _SerialModel:
 
     def predict_on_batch(self, x: np.ndarray) -> Any:
         with self._lock:
-            return self.model.predict_on_batch(x)
+            return run_backbone(self.model, x)
 
 
 def _limit_tf_threads(n: int | None) -> None:
