@@ -29,6 +29,8 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 from kedro.io.core import get_filepath_str
 
+from art_genre.machine import cpu_description
+
 logger = logging.getLogger(__name__)
 
 PACKAGES = (
@@ -167,6 +169,7 @@ def build_manifest(
         "load_versions": run_params.get("load_versions") or {},
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "cpu": cpu_description(),
         "packages": package_versions(),
         "fingerprints": artefact_fingerprints(catalog),
     }

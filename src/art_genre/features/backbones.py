@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from art_genre.features.images import RESAMPLING_METHODS, describe_error
+from art_genre.machine import cpu_flags
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -588,15 +589,8 @@ def _dtype_policy(keras: Any, policy: str) -> Iterator[None]:
 
 def cpu_has_fast_bfloat16(cpuinfo: str | Path = "/proc/cpuinfo") -> bool | None:
     """Whether the CPU flags list AVX512-BF16 or AMX-BF16 (``None``: flags unknown)."""
-    try:
-        text = Path(cpuinfo).read_text(errors="replace")
-    except OSError:
-        return None
-    flags: set[str] = set()
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            flags.update(line.partition(":")[2].split())
-    if not flags:
+    flags = cpu_flags(cpuinfo)
+    if flags is None:
         return None
     return any(flag in flags for flag in _BF16_CPU_FLAGS)
 

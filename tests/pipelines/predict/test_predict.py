@@ -246,6 +246,7 @@ def test_the_run_manifest_is_written_without_mlflow(in_project):
     """conf/test has no MLflow; the hook still writes the manifest of the training run."""
     manifest = json.loads((in_project / "data/08_reporting/run_manifest.json").read_text())
     assert manifest["env"] == "test"  # (the latest run: training, or a predict after it)
+    assert manifest["cpu"]["cores"] >= 1 and "model" in manifest["cpu"]  # the machine
     fingerprints = manifest["fingerprints"]
     pca = json.loads((in_project / "data/06_models/pca.json").read_text())
     assert fingerprints["pca"] == pca["sha256"]

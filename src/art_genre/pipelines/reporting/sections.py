@@ -636,6 +636,13 @@ def manifest_section(manifest: Mapping[str, Any] | None) -> list[Block]:
         + ", ".join(f"{name} {packages[name]}" for name in REPORTED_PACKAGES if name in packages)
         + f"; Python {manifest.get('python')}.",
     ]
+    cpu = manifest.get("cpu") or {}
+    if cpu:
+        items.append(
+            f"**Machine:** {cpu.get('model') or 'unknown CPU'}, {cpu.get('cores')} cores, "
+            f"vector flags {' '.join(cpu.get('flags') or []) or 'unknown'} (another CPU "
+            "type may round differently: compare figures, not bytes)."
+        )
     rows = [[name, f"`{str(value)[:16]}`"] for name, value in fingerprints.items()
             if isinstance(value, str)]
     rows += [[f"{kind} {model}", f"`{str(value)[:16]}`"]
