@@ -37,18 +37,22 @@ def cpu_flags(cpuinfo: str | Path = "/proc/cpuinfo") -> set[str] | None:
     return flags or None
 
 
+def usable_cores() -> int:
+    """Processors this process may run on (its CPU affinity where the OS tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 def cpu_description(cpuinfo: str | Path = "/proc/cpuinfo") -> dict[str, Any]:
     """``{"model", "cores", "flags"}``: the CPU's name, the processors this process may
     use, and which of :data:`VECTOR_FLAGS` it has (``None`` where unknown)."""
     info = _first_processor(cpuinfo) or {}
     flags = cpu_flags(cpuinfo)
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        cores = os.cpu_count()
     return {
         "model": info.get("model name") or platform.processor() or None,
-        "cores": cores,
+        "cores": usable_cores(),
         "flags": None if flags is None else [f for f in VECTOR_FLAGS if f in flags],
     }
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from copy import deepcopy
@@ -10,15 +9,9 @@ from typing import Any
 
 from kedro_datasets.partitions import PartitionedDataset
 
+from art_genre.machine import usable_cores
+
 MAX_DEFAULT_WORKERS = 4
-
-
-def usable_cores() -> int:
-    """Processors this process may run on (its CPU affinity where the OS tells it)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 class ConcurrentPartitionedDataset(PartitionedDataset):
@@ -83,4 +76,4 @@ class ConcurrentPartitionedDataset(PartitionedDataset):
         return {**super()._describe(), "save_workers": self._save_workers}
 
 
-__all__ = ["ConcurrentPartitionedDataset", "usable_cores"]
+__all__ = ["ConcurrentPartitionedDataset"]

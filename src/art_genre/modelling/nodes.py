@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import asdict
 from typing import Any
@@ -13,6 +12,7 @@ from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from art_genre.evaluation.runs import predictions_record
+from art_genre.machine import usable_cores
 from art_genre.nn import (
     MLP,
     SGD,
@@ -110,7 +110,7 @@ def _train_seeds(
     seeds run side by side in worker processes instead. Each run depends on its seed
     alone, so the models are the same whatever ``n_jobs``.
     """
-    jobs = min(len(params.seeds), params.n_jobs or os.cpu_count() or 1)
+    jobs = min(len(params.seeds), params.n_jobs or usable_cores())
     if jobs == 1:
         return [_train_one_thread(model_input, params, name, seed) for seed in params.seeds]
     runs = Parallel(n_jobs=jobs, backend="loky")(
