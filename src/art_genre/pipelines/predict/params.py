@@ -30,7 +30,7 @@ class PredictParams(BaseModel):
         explain_top_k: How many of each painting's most probable genres get a map.
         overlay_height: Height in pixels of each panel of an overlay.
         overlay_format: ``png`` (a 256-colour palette; the default) or ``jpeg``
-            (quality 90: about a third of an overlay's cost, see the README). The
+            (quality 90: no palette or deflate, a cheaper overlay, see the README). The
             catalog's ``explanations`` takes its file suffix from the same value
             (``--params overlay_format=jpeg``, ``conf/base/globals.yml``).
     """
