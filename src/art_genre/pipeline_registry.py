@@ -1,9 +1,24 @@
-"""Project pipelines."""
+"""Project pipelines: every pipeline by name, and the default flow.
+
+The registry is written out rather than discovered (``find_pipelines``): ``snn``,
+``bnn`` and ``adam`` are instances of one template (``pipelines/networks``), not
+folders of their own.
+"""
 
 from __future__ import annotations
 
-from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
+
+from art_genre.pipelines import (
+    ablations,
+    baselines,
+    data_processing,
+    feature_engineering,
+    networks,
+    predict,
+    reporting,
+    thresholds,
+)
 
 # Pipelines that are run on request only, never as part of the default training flow:
 # predict (new paintings) and ablations (what each fix to the study changes).
@@ -11,21 +26,25 @@ ON_REQUEST = ("predict", "ablations")
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Register every pipeline under its folder's name, and the default flow.
+    """Register every pipeline under its name, and the default flow.
 
     Returns:
         ``data_processing``, ``feature_engineering``, ``snn``, ``bnn``, ``adam``,
-        ``reporting`` (with ``thresholds``: each model's thresholds bound to its hash),
-        ``thresholds``, ``predict`` (as far as present), and ``__default__``: the whole
-        training and reporting flow (everything but ``predict``).
+        ``baselines``, ``reporting`` (with ``thresholds``: tuning thresholds and binding
+        them to their models go together), ``thresholds``, ``predict``, ``ablations``,
+        and ``__default__``: the whole training and reporting flow (everything but
+        :data:`ON_REQUEST`).
     """
-    pipelines = find_pipelines(raise_errors=True)
-    if "reporting" in pipelines:
-        # Tuning thresholds and binding them to their models go together. (Imported
-        # here: Kedro 1.7 finds only the pipelines a run asks for.)
-        from art_genre.pipelines.thresholds import create_pipeline as bind_thresholds
-
-        pipelines["reporting"] = pipelines["reporting"] + bind_thresholds()
+    pipelines = {
+        "data_processing": data_processing.create_pipeline(),
+        "feature_engineering": feature_engineering.create_pipeline(),
+        **networks.create_pipelines(),
+        "baselines": baselines.create_pipeline(),
+        "reporting": reporting.create_pipeline() + thresholds.create_pipeline(),
+        "thresholds": thresholds.create_pipeline(),
+        "predict": predict.create_pipeline(),
+        "ablations": ablations.create_pipeline(),
+    }
     pipelines["__default__"] = sum(
         (p for name, p in pipelines.items() if name not in ON_REQUEST), Pipeline([])
     )

@@ -21,9 +21,9 @@ from art_genre.datasets import (
     GenreVocabularyDataset,
     TransformDataset,
 )
-from art_genre.modelling.nodes import train_model
 from art_genre.modelling.params import ModelParams
 from art_genre.modelling.persistence import classifier_hash
+from art_genre.pipelines.networks.nodes import train_model
 from art_genre.portable import ArtefactFormatError, data_hash, to_parts, transform_hash
 
 GENRES = ["Baroque", "Cubism", "Impressionism"]

@@ -25,7 +25,7 @@ from art_genre.modelling import SNN
 from art_genre.modelling.params import ModelParams
 from art_genre.pipelines.data_processing import create_pipeline as data_processing
 from art_genre.pipelines.data_processing.params import DataProcessingParams
-from art_genre.pipelines.snn import create_pipeline as snn
+from art_genre.pipelines.networks import network_pipeline
 from tests.conftest import ROOT
 
 SAMPLE = ROOT / "data/01_raw/sample"
@@ -94,7 +94,7 @@ def test_a_model_pipeline_trains_and_predicts_in_memory():
     )
 
     out = _run(
-        snn(),
+        network_pipeline(SNN),
         {"model_input": model_input, f"params:{SNN}.model": params, f"params:{SNN}.name": SNN},
     )
 

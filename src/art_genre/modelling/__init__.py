@@ -1,8 +1,8 @@
-"""What the ``snn``, ``bnn`` and ``adam`` pipelines share: parameters, nodes, template.
+"""The genre classifiers: parameters, training, the model roster.
 
-The three model pipelines differ only in parameters (network, optimiser, ensemble) and
-are built from one template (:func:`~art_genre.modelling.pipeline.model_pipeline`), each in
-its own namespace.
+The ``snn``, ``bnn`` and ``adam`` pipelines differ only in parameters (network,
+optimiser, ensemble); they are instances of one template (``pipelines/networks``), each
+in its own namespace, and train through :mod:`art_genre.modelling.training`.
 
 This module is also the project's one model roster: every other list of model names
 (the reporting wiring, ``predict.model``, ``reporting.gallery_model``, the ablations,

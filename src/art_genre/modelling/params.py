@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from art_genre.nn import Init, Normalisation, StepCounter, Variant
+
 
 class OptimizerParams(BaseModel):
     """The optimiser of one network.
@@ -33,7 +35,7 @@ class OptimizerParams(BaseModel):
     beta1: float = Field(0.9, ge=0, lt=1)
     beta2: float = Field(0.999, ge=0, lt=1)
     eps: float = Field(1e-8, gt=0)
-    step_counter: Literal["single", "double"] = "single"
+    step_counter: StepCounter = "single"
 
     @model_validator(mode="after")
     def _clip_is_sgd(self) -> OptimizerParams:
@@ -70,12 +72,12 @@ class BoostingParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    variant: Literal["gradient", "study"] = "gradient"
+    variant: Variant = "gradient"
     n_stages: int = Field(3, ge=1)
     shrinkage: float = Field(0.5, gt=0, le=1)
     residual_threshold: float = Field(1e-3, ge=0)
     tol: float = Field(1e-3, ge=0)
-    normalise: Literal["inside", "after"] = "inside"
+    normalise: Normalisation = "inside"
 
     @model_validator(mode="after")
     def _normalise_is_study(self) -> BoostingParams:
@@ -114,7 +116,7 @@ class ModelParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     hidden_sizes: list[int] = Field(default_factory=lambda: [512, 256], min_length=1)
-    init: Literal["small", "he"] = "small"
+    init: Init = "small"
     dtype: Literal["float32", "float64"] = "float32"
     optimizer: OptimizerParams = Field(default_factory=OptimizerParams)
     epochs: int = Field(30, ge=1)

@@ -10,11 +10,18 @@ Public API:
 * :func:`any_match_accuracy` — the study's accuracy.
 """
 
-from art_genre.nn.boosting import VARIANTS, BoostedEnsemble, StageRecord
+from art_genre.nn.boosting import (
+    NORMALISATIONS,
+    VARIANTS,
+    BoostedEnsemble,
+    Normalisation,
+    StageRecord,
+    Variant,
+)
 from art_genre.nn.losses import bce_from_proba, bce_with_logits, sigmoid
 from art_genre.nn.metrics import any_match_accuracy
-from art_genre.nn.network import INITS, MLP
-from art_genre.nn.optimizers import SGD, Adam, Optimizer
+from art_genre.nn.network import INITS, MLP, Init
+from art_genre.nn.optimizers import SGD, STEP_COUNTERS, Adam, Optimizer, StepCounter
 from art_genre.nn.training import (
     History,
     NonFiniteLossError,
@@ -26,14 +33,20 @@ from art_genre.nn.training import (
 __all__ = [
     "INITS",
     "MLP",
+    "NORMALISATIONS",
     "SGD",
+    "STEP_COUNTERS",
     "VARIANTS",
     "Adam",
     "BoostedEnsemble",
     "History",
+    "Init",
     "NonFiniteLossError",
+    "Normalisation",
     "Optimizer",
     "StageRecord",
+    "StepCounter",
+    "Variant",
     "any_match_accuracy",
     "balanced_sampling_probabilities",
     "bce_from_proba",

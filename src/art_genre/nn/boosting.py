@@ -68,7 +68,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 from scipy.special import expit, logsumexp
@@ -78,14 +78,24 @@ from art_genre.nn.network import MLP
 from art_genre.nn.optimizers import Optimizer
 from art_genre.nn.training import History, fit
 
-__all__ = ["NORMALISATIONS", "VARIANTS", "BoostedEnsemble", "StageRecord"]
+__all__ = [
+    "NORMALISATIONS",
+    "VARIANTS",
+    "BoostedEnsemble",
+    "Normalisation",
+    "StageRecord",
+    "Variant",
+]
 
 logger = logging.getLogger(__name__)
 
-VARIANTS = ("gradient", "study")
-#: Where the study variant divides the residuals by their norms: ``"inside"``
-#: the loop (the notebooks, as run) or ``"after"`` it (the slides' code).
-NORMALISATIONS = ("inside", "after")
+Variant = Literal["gradient", "study"]
+"""Boosting in logit space (``"gradient"``) or the study's residual scheme (``"study"``)."""
+VARIANTS: tuple[str, ...] = get_args(Variant)
+Normalisation = Literal["inside", "after"]
+"""Where the study variant divides the residuals by their norms: ``"inside"`` the loop
+(the notebooks, as run) or ``"after"`` it (the slides' code)."""
+NORMALISATIONS: tuple[str, ...] = get_args(Normalisation)
 
 
 @dataclass

@@ -14,7 +14,7 @@ Python values and NumPy arrays, so it pickles as is.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -22,9 +22,10 @@ from art_genre.nn.losses import bce_with_logits, bce_with_logits_and_grad, sigmo
 
 __all__ = ["INITS", "MLP"]
 
-#: Weight initialisations: ``"small"`` = N(0, 1) * 0.01 (the study's SNN/BNN),
-#: ``"he"`` = N(0, 1) * sqrt(2 / fan_in) (the study's Adam network).
-INITS = ("small", "he")
+Init = Literal["small", "he"]
+"""Weight initialisations: ``"small"`` = N(0, 1) * 0.01 (the study's SNN/BNN),
+``"he"`` = N(0, 1) * sqrt(2 / fan_in) (the study's Adam network)."""
+INITS: tuple[str, ...] = get_args(Init)
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
 

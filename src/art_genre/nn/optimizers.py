@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Literal, get_args
 
 import numpy as np
 
-__all__ = ["STEP_COUNTERS", "SGD", "Adam", "Optimizer"]
+__all__ = ["STEP_COUNTERS", "SGD", "Adam", "Optimizer", "StepCounter"]
 
-#: Adam step counting: ``"single"`` (textbook) or ``"double"`` (the study's bug).
-STEP_COUNTERS = ("single", "double")
+StepCounter = Literal["single", "double"]
+"""Adam step counting: ``"single"`` (textbook) or ``"double"`` (the study's bug)."""
+STEP_COUNTERS: tuple[str, ...] = get_args(StepCounter)
 
 
 def _check_positive(value: float, name: str) -> float:

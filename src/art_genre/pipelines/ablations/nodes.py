@@ -26,8 +26,8 @@ from art_genre.evaluation.statistics import resample_weights, score_distribution
 from art_genre.features.params import FeatureEngineeringParams
 from art_genre.features.reduction import build_model_input, fit_pca
 from art_genre.modelling import ABLATED_MODELS
-from art_genre.modelling.nodes import predict_splits, train_model
 from art_genre.modelling.params import ModelParams
+from art_genre.modelling.training import split_predictions, train_seeds
 
 from .params import AblationParams, Variant
 
@@ -134,8 +134,8 @@ def ablation_model_inputs(
 
 
 def _train(model_input: dict[str, Any], params: ModelParams, model: str) -> ModelRuns:
-    _, models, _ = train_model(model_input, params, model)
-    predictions, _ = predict_splits(models, model_input)
+    models = [m for m, _ in train_seeds(model_input, params, model)]
+    predictions = split_predictions(models, model_input)
     return model_runs(predictions)
 
 

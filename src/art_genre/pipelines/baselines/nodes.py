@@ -105,7 +105,7 @@ def fit_baseline(
     X, Y = model_input["train"]["X"], np.asarray(model_input["train"]["Y"])
     scorers, seconds = [], []
     # one BLAS thread: small matrices, where a second thread only waits (see
-    # art_genre.modelling.nodes._train_seeds)
+    # art_genre.modelling.training.train_seeds)
     with threadpool_limits(limits=1, user_api="blas"):
         for seed in params.seeds:
             start = time.perf_counter()

@@ -1,4 +1,4 @@
-"""The shared model nodes and their parameters (used by snn, bnn, bnn_study, adam)."""
+"""The ``networks`` nodes and the model parameters (snn, bnn, bnn_study, adam)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from scipy.special import expit
 
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
-from art_genre.modelling.nodes import make_optimizer, predict_splits, train_model
 from art_genre.modelling.params import ModelParams
+from art_genre.modelling.training import make_optimizer
 from art_genre.nn import (
     MLP,
     SGD,
@@ -20,6 +20,7 @@ from art_genre.nn import (
     NonFiniteLossError,
     inverse_frequency_pos_weight,
 )
+from art_genre.pipelines.networks.nodes import predict_splits, train_model
 
 GENRES = ["Baroque", "Cubism", "Impressionism"]
 

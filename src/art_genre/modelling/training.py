@@ -1,4 +1,8 @@
-"""Node functions shared by the ``snn``, ``bnn`` and ``adam`` pipelines."""
+"""Training the genre classifiers: one run per seed, and their split predictions.
+
+Plain library code (no Kedro): the ``networks`` pipelines (``snn``, ``bnn``, ``adam``)
+and the ablations call it.
+"""
 
 from __future__ import annotations
 
@@ -55,14 +59,20 @@ def _history_dict(history: History) -> dict[str, Any]:
     return record
 
 
-def train_model(
+def train_seeds(
     model_input: dict[str, Any], params: ModelParams, name: str
-) -> tuple[GenreClassifier, list[GenreClassifier], dict[str, Any]]:
+) -> list[tuple[GenreClassifier, dict[str, Any]]]:
     """Train one model per seed of ``params.seeds`` on the same training split.
 
     Every run validates on the validation split; every random choice of a run (the
     initial weights, the shuffling) comes from its seed, so a rerun gives the same models
     bit for bit.
+
+    Each run multiplies small matrices (a batch of 32 by a few hundred units), where a
+    multi-threaded BLAS only waits on its own threads: on 2 busy cores OpenBLAS with 2
+    threads trained 10-20x slower than with 1. So every run uses one BLAS thread, and the
+    seeds run side by side (``params.n_jobs`` at a time) in worker processes instead.
+    Each run depends on its seed alone, so the models are the same whatever ``n_jobs``.
 
     Args:
         model_input: Output of ``feature_engineering`` (``train`` and ``val`` splits).
@@ -70,10 +80,9 @@ def train_model(
         name: The model's name, for logs, errors and the report.
 
     Returns:
-        The first seed's :class:`GenreClassifier` (the one ``predict`` uses), the models
-        of every seed (in ``params.seeds`` order) and the training history: the first
-        seed's per-epoch losses and any-match accuracy (per stage for an ensemble), wall
-        time and, under ``seed_runs``, one summary per seed. An ensemble's history also
+        One ``(classifier, history)`` per seed, in ``params.seeds`` order. A history
+        holds the run's per-epoch losses and any-match accuracy (per stage for an
+        ensemble), its wall time and seed. An ensemble's history also
         has ``stages`` (per trained stage: ``stage``,
         ``residual_norm``, ``residual_norm_per_genre``, ensemble ``train_loss`` and
         ``val_loss``, ``kept``), ``stages_kept`` (networks in the final ensemble) and
@@ -91,25 +100,6 @@ def train_model(
             f"{name}.model.batch_size={params.batch_size} is larger than the {n_train} "
             f"training images; use at most {n_train}."
         )
-    runs = _train_seeds(model_input, params, name)
-    models = [model for model, _ in runs]
-    history = dict(runs[0][1])
-    history["seed_runs"] = [_seed_summary(seed, h) for seed, (_, h) in zip(params.seeds, runs, strict=True)]
-    history["train_seconds_all_seeds"] = sum(h["train_seconds"] for _, h in runs)
-    return models[0], models, history
-
-
-def _train_seeds(
-    model_input: dict[str, Any], params: ModelParams, name: str
-) -> list[tuple[GenreClassifier, dict[str, Any]]]:
-    """Every seed's run, in seed order, ``params.n_jobs`` seeds at a time.
-
-    Each run multiplies small matrices (a batch of 32 by a few hundred units), where a
-    multi-threaded BLAS only waits on its own threads: on 2 busy cores OpenBLAS with 2
-    threads trained 10-20x slower than with 1. So every run uses one BLAS thread, and the
-    seeds run side by side in worker processes instead. Each run depends on its seed
-    alone, so the models are the same whatever ``n_jobs``.
-    """
     jobs = min(len(params.seeds), params.n_jobs or usable_cores())
     if jobs == 1:
         return [_train_one_thread(model_input, params, name, seed) for seed in params.seeds]
@@ -128,7 +118,7 @@ def _train_one_thread(
         return train_one_seed(model_input, params, name, seed)
 
 
-def _seed_summary(seed: int, history: dict[str, Any]) -> dict[str, Any]:
+def seed_summary(seed: int, history: dict[str, Any]) -> dict[str, Any]:
     """What the report shows of one seed's run."""
     val_loss = [v for v in history.get("val_loss", []) if v is not None]
     return {
@@ -145,7 +135,7 @@ def _seed_summary(seed: int, history: dict[str, Any]) -> dict[str, Any]:
 def train_one_seed(
     model_input: dict[str, Any], params: ModelParams, name: str, seed: int
 ) -> tuple[GenreClassifier, dict[str, Any]]:
-    """Train one model with one seed (see :func:`train_model`).
+    """Train one model with one seed (see :func:`train_seeds`).
 
     Returns:
         The trained :class:`GenreClassifier` and its history.
@@ -263,27 +253,24 @@ def _concatenate_stage_histories(name: str, stages: list[dict[str, Any]]) -> dic
     return history
 
 
-def predict_splits(
+def split_predictions(
     models: list[GenreClassifier], model_input: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, float]]:
+) -> dict[str, Any]:
     """Every seed's genre logits for the validation and test splits.
 
     Logits are float64 (probabilities are ``expit(logits)``): rankings and argmax are
     taken from them, so saturated probabilities never tie.
 
     Args:
-        models: The models of every seed (output of :func:`train_model`).
+        models: The models of every seed (from :func:`train_seeds`).
         model_input: Output of ``feature_engineering``.
 
     Returns:
         ``{"model", "genres", "seeds", "val": {"image_ids", "Y", "logits"}, "test": ...}``
-        with float64 ``logits`` of shape ``(n_seeds, n_images, n_genres)``, and the
-        timing (training seconds of the first seed and of all seeds, inference seconds
-        of all seeds).
+        with float64 ``logits`` of shape ``(n_seeds, n_images, n_genres)``.
     """
     first = models[0]
-    start = time.perf_counter()
-    predictions = predictions_record(
+    return predictions_record(
         first.name,
         first.genres,
         [int(m.params.get("seed", n)) for n, m in enumerate(models)],
@@ -291,9 +278,3 @@ def predict_splits(
         [m.decision_function for m in models],
         PREDICTED_SPLITS,
     )
-    timing = {
-        "train_seconds": float(first.train_seconds),
-        "train_seconds_all_seeds": float(sum(m.train_seconds for m in models)),
-        "inference_seconds": time.perf_counter() - start,
-    }
-    return predictions, timing

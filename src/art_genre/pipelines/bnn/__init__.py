@@ -1,5 +1,0 @@
-"""``bnn`` model pipeline."""
-
-from .pipeline import create_pipeline
-
-__all__ = ["create_pipeline"]
