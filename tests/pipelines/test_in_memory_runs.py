@@ -27,6 +27,7 @@ from art_genre.pipelines.data_processing import create_pipeline as data_processi
 from art_genre.pipelines.data_processing.params import DataProcessingParams
 from art_genre.pipelines.networks import network_pipeline
 from tests.conftest import ROOT
+from tests.synthetic import synthetic_model_input
 
 SAMPLE = ROOT / "data/01_raw/sample"
 
@@ -64,25 +65,11 @@ def test_data_processing_indexes_the_sample_in_memory():
     assert set(vocabulary.classes_) == {g for genres in genre_lists(index) for g in genres}
 
 
-def _model_input(n_genres: int = 3, width: int = 8, seed: int = 0) -> dict[str, Any]:
-    """Separable synthetic features: each genre is a direction in feature space."""
-    rng = np.random.default_rng(seed)
-    centres = 3 * rng.normal(size=(n_genres, width))
-    model_input: dict[str, Any] = {
-        "genres": [f"genre_{g}" for g in range(n_genres)],
-        "fingerprint": "synthetic",
-        "pca_hash": "pca",
-        "scaler_hash": "scaler",
-    }
-    for split, n in (("train", 90), ("val", 30), ("test", 30)):
-        genre = rng.integers(0, n_genres, n)
-        X = centres[genre] + rng.normal(size=(n, width))
-        model_input[split] = {
-            "image_ids": [f"{split}_{i}.jpg" for i in range(n)],
-            "X": X.astype(np.float32),
-            "Y": np.eye(n_genres, dtype=np.float32)[genre],
-        }
-    return model_input
+def _model_input() -> dict[str, Any]:
+    """Separable synthetic features: each genre is a cluster in feature space."""
+    return synthetic_model_input(
+        (90, 30, 30), width=8, genres=[f"genre_{g}" for g in range(3)]
+    )
 
 
 def test_a_model_pipeline_trains_and_predicts_in_memory():

@@ -9,24 +9,18 @@ from art_genre.modelling import BASELINE_NAMES
 from art_genre.pipelines.baselines import create_pipeline
 from art_genre.pipelines.baselines.nodes import BASELINES, fit_baseline
 from art_genre.pipelines.baselines.params import BaselineParams
+from tests.synthetic import GENRES, SPLITS, synthetic_model_input
 
-GENRES = ["Baroque", "Cubism", "Impressionism"]
+GENRES = list(GENRES)
 
 
 @pytest.fixture(scope="module")
 def model_input():
-    rng = np.random.default_rng(0)
-    centres = rng.normal(scale=3, size=(3, 6))
-
-    def split(n):
-        labels = rng.integers(0, 3, n)
-        X = centres[labels] + rng.normal(size=(n, 6))
-        Y = np.eye(3)[labels]
-        Y[labels == 0, 2] = 1  # Baroque images are also Impressionism: multi-label
-        return {"image_ids": [f"i{k}" for k in range(n)], "X": X, "Y": Y}
-
-    return {"genres": GENRES, "fingerprint": "x", "train": split(80), "val": split(20),
-            "test": split(30)}
+    model_input = synthetic_model_input((80, 20, 30), width=6, dtype=np.float64)
+    for split in SPLITS:
+        Y = model_input[split]["Y"]
+        Y[Y[:, 0] == 1, 2] = 1  # Baroque images are also Impressionism: multi-label
+    return model_input
 
 
 def _params(**kw) -> BaselineParams:

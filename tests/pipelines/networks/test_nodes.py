@@ -21,23 +21,15 @@ from art_genre.nn import (
     inverse_frequency_pos_weight,
 )
 from art_genre.pipelines.networks.nodes import predict_splits, train_model
+from tests.synthetic import GENRES, synthetic_model_input
 
-GENRES = ["Baroque", "Cubism", "Impressionism"]
+GENRES = list(GENRES)
 
 
 @pytest.fixture(scope="module")
 def model_input():
     """Three separable genre clusters in 10 dimensions, split 60 / 20 / 20."""
-    rng = np.random.default_rng(0)
-    centres = rng.normal(scale=3, size=(3, 10))
-
-    def split(n):
-        labels = rng.integers(0, 3, n)
-        X = (centres[labels] + rng.normal(size=(n, 10))).astype(np.float32)
-        Y = np.eye(3, dtype=np.float32)[labels]
-        return {"image_ids": [f"img{i}" for i in range(n)], "X": X, "Y": Y}
-
-    return {"genres": GENRES, "fingerprint": "abc", "train": split(60), "val": split(20), "test": split(20)}
+    return synthetic_model_input((60, 20, 20), fingerprint="abc")
 
 
 def _params(**overrides) -> ModelParams:
@@ -135,16 +127,9 @@ def test_seeds_must_be_distinct_and_present():
 @pytest.fixture(scope="module")
 def imbalanced_input():
     """Overlapping genre clusters, 200 / 60 / 60 rows; Cubism is rare (about 5%)."""
-    rng = np.random.default_rng(0)
-    centres = rng.normal(size=(3, 10))
-
-    def split(n):
-        labels = rng.choice(3, n, p=[0.6, 0.05, 0.35])
-        X = (centres[labels] + rng.normal(size=(n, 10))).astype(np.float32)
-        Y = np.eye(3, dtype=np.float32)[labels]
-        return {"image_ids": [f"img{i}" for i in range(n)], "X": X, "Y": Y}
-
-    return {"genres": GENRES, "fingerprint": "abc", "train": split(200), "val": split(60), "test": split(60)}
+    return synthetic_model_input(
+        (200, 60, 60), centre_scale=1.0, genre_p=[0.6, 0.05, 0.35], fingerprint="abc"
+    )
 
 
 def _rare_genre_scores(model, split):
