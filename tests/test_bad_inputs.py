@@ -25,6 +25,8 @@ from PIL import Image
 from art_genre.datasets import ArrayBundleDataset
 from tests.conftest import copy_project, run_kedro
 
+pytestmark = pytest.mark.slow  # whole pipeline runs on broken inputs
+
 RNG = np.random.default_rng(0)
 
 
@@ -215,7 +217,6 @@ def test_a_diverging_model_is_never_saved(corpus_run, monkeypatch):
     assert not (project / "data/06_models/snn.npz").exists()
 
 
-@pytest.mark.slow
 def test_a_run_killed_during_extraction_resumes_where_it_stopped(tmp_path, sample_generator):
     """SIGKILL a real `kedro run` mid-extraction; the rerun redoes only what is missing."""
     project = copy_project(tmp_path / "project")

@@ -4,15 +4,15 @@
   environments, namespaces and tags, and ``--params`` keys that exist, with values the
   typed parameters accept (placeholders such as ``<model>`` or ``PATH`` excepted).
 * Every relative link resolves to a file, and every ``#anchor`` to a heading of it.
+* ``docs/configuration.md`` is what ``scripts/config_reference.py`` generates.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
+import importlib.util
 import re
 import shlex
-import typing
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,17 @@ def parse_kedro_run(command: str) -> dict[str, list[str]]:
 
 
 @functools.cache
+def config_reference():
+    """``scripts/config_reference.py``, imported by path (``scripts`` is no package)."""
+    spec = importlib.util.spec_from_file_location(
+        "config_reference", ROOT / "scripts" / "config_reference.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@functools.cache
 def _registry() -> dict[str, Any]:
     from kedro.framework.project import configure_project
 
@@ -103,25 +114,7 @@ def _names(option: list[str]) -> list[str]:
 
 @functools.cache
 def _typed_parameters() -> dict[str, type[BaseModel]]:
-    """``{parameter path: pydantic model}`` for every typed ``params:`` input of a node."""
-    typed = {}
-    for pipeline in _registry().values():
-        for node in pipeline.nodes:
-            func = node.func
-            while isinstance(func, functools.partial):
-                func = func.func
-            hints = typing.get_type_hints(func)
-            names = list(inspect.signature(func).parameters)
-            inputs = node._inputs
-            pairs = inputs.items() if isinstance(inputs, dict) else zip(
-                names, [inputs] if isinstance(inputs, str) else inputs or [], strict=False
-            )
-            for argument, dataset in pairs:
-                hint = hints.get(argument)
-                if (dataset.startswith("params:") and inspect.isclass(hint)
-                        and issubclass(hint, BaseModel)):
-                    typed[dataset.removeprefix("params:")] = hint
-    return typed
+    return config_reference().typed_parameters()
 
 
 @functools.cache
@@ -289,3 +282,10 @@ def test_the_link_check_itself(tmp_path):
         " [c](missing.md) [d](other.md#nope) [e](https://example.org) `[f](x.md)`\n"
     )
     assert link_problems(page) == ["missing.md: no such file", "other.md#nope: no such heading"]
+
+
+def test_the_configuration_reference_is_current():
+    module = config_reference()
+    assert module.PAGE.read_text(encoding="utf-8") == module.render(), (
+        "docs/configuration.md is out of date: run python scripts/config_reference.py"
+    )

@@ -12,6 +12,8 @@ from art_genre.modelling import ADAM, BASELINE_NAMES, BNN, BNN_STUDY, MODEL_NAME
 from art_genre.pipeline_registry import register_pipelines
 from tests.conftest import ROOT, copy_trained, run_kedro
 
+pytestmark = pytest.mark.slow  # whole pipeline runs on the sample
+
 
 def test_every_pipeline_is_registered_and_default_is_the_training_flow():
     from kedro.framework.startup import bootstrap_project

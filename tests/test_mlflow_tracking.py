@@ -14,6 +14,8 @@ import pytest
 from art_genre.hooks import flatten_numbers, manifest_tags
 from tests.conftest import copy_project, run_kedro
 
+pytestmark = pytest.mark.slow  # tracked kedro runs into a real MLflow store
+
 pytest.importorskip("kedro_mlflow")
 
 

@@ -21,6 +21,8 @@ import pytest
 
 from tests.conftest import ROOT, SAMPLE, copy_trained
 
+pytestmark = pytest.mark.slow  # builds and installs the package, trains and predicts
+
 HANDOFF = (
     "data/06_models",
     "data/03_primary/genre_vocabulary.json",
@@ -36,7 +38,6 @@ def _run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Compl
     return done
 
 
-@pytest.mark.slow
 def test_the_packaged_project_predicts_with_copied_artefacts(
     trained_sample, tmp_path, monkeypatch
 ):

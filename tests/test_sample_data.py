@@ -13,6 +13,8 @@ from PIL import Image
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
+pytestmark = pytest.mark.slow  # regenerates the sample and fits a classifier on it
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "make_sample.py"
 SAMPLE = ROOT / "data" / "01_raw" / "sample"

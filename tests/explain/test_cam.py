@@ -23,6 +23,8 @@ from tests.explain.helpers import (
     tiny_backbone,
 )
 
+pytestmark = pytest.mark.slow  # builds Keras backbones and differentiates through them
+
 
 @pytest.fixture(scope="module")
 def feature_map() -> np.ndarray:

@@ -15,6 +15,8 @@ from art_genre.modelling.classifier import GenreClassifier
 from art_genre.pipelines.reporting import create_pipeline
 from tests.explain.helpers import GENRES, mlp
 
+pytestmark = pytest.mark.slow  # builds a Keras backbone for the gallery
+
 PROBA = np.array(
     [
         [0.9, 0.2, 0.1],  # right, genre 0, confident
@@ -49,7 +51,6 @@ def test_the_reporting_pipeline_draws_the_gallery():
     assert {"painting_images", "backbone_settings", "pca", "adam.model"} <= set(node.inputs)
 
 
-@pytest.mark.slow
 def test_the_gallery_figure_on_a_random_backbone():
     settings = BackboneSettings(name="mobilenet", weights=None, alpha=0.25, input_size=64)
     saved = {**settings.to_dict(), "fingerprint": settings.fingerprint()}

@@ -12,6 +12,8 @@ from art_genre.pipelines.ablations.nodes import resolve_configurations, run_abla
 from art_genre.pipelines.ablations.params import AblationParams
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # trains every ablation configuration
+
 BASE = {
     "snn": {"name": "snn", "model": {"hidden_sizes": [16], "epochs": 8, "batch_size": 8,
                                      "optimizer": {"name": "sgd", "learning_rate": 0.05}}},

@@ -9,6 +9,8 @@ import pytest
 
 from tests.conftest import BEST_ARTWORKS, WIKIART_STYLES, needs, run_kedro
 
+pytestmark = pytest.mark.slow  # whole pipeline runs, real data where present
+
 
 def _outputs(project):
     index = pd.read_csv(project / "data/03_primary/painting_index.csv", keep_default_na=False)

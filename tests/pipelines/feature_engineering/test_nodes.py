@@ -18,6 +18,8 @@ from art_genre.pipelines.feature_engineering.nodes import (
 )
 from tests.pipelines.data_processing.test_nodes import _index, _partitions
 
+pytestmark = pytest.mark.slow  # builds Keras backbones and extracts features
+
 TINY = {"name": "mobilenet", "weights": None, "alpha": 0.25, "input_size": 64, "batch_size": 8}
 
 

@@ -23,6 +23,8 @@ from art_genre.nn import (
 from art_genre.pipelines.networks.nodes import predict_splits, train_model
 from tests.synthetic import GENRES, synthetic_model_input
 
+pytestmark = pytest.mark.slow  # trains networks over seeds
+
 GENRES = list(GENRES)
 
 

@@ -12,6 +12,8 @@ import pytest
 from art_genre.datasets import TransformDataset
 from tests.conftest import copy_project, copy_trained, pickles_refused, run_kedro
 
+pytestmark = pytest.mark.slow  # trains the sample, then runs predict
+
 
 @pytest.fixture(scope="module")
 def trained(trained_sample, tmp_path_factory):

@@ -11,6 +11,8 @@ from art_genre.pipelines.reporting import create_pipeline
 from art_genre.pipelines.reporting.pipeline import MODELS, PLOTS
 from tests.conftest import copy_trained, run_kedro
 
+pytestmark = pytest.mark.slow  # whole reporting runs
+
 
 def test_pipeline_reads_every_model_and_writes_the_reports():
     pipeline = create_pipeline()
@@ -34,7 +36,6 @@ def test_pipeline_reads_every_model_and_writes_the_reports():
     assert {f"plot_{name}" for name in PLOTS} <= outputs
 
 
-@pytest.mark.slow
 def test_default_run_on_the_sample(trained_sample, tmp_path, monkeypatch):
     kedro_project = copy_trained(trained_sample, tmp_path / "project")
     monkeypatch.chdir(kedro_project)
