@@ -1,8 +1,10 @@
 """The exploration notebook runs top to bottom on the results of a full run.
 
 Headless: nbclient starts a ``python3`` kernel (this interpreter's ipykernel) whose
-working directory is a throw-away copy of the project. The notebook reads Kedro's own
-``KEDRO_ENV`` variable, set here to ``test``; users leave it unset (the default env).
+working directory is a throw-away copy of the project. The paintings are moved out of
+the default data folder and the last run points ``data_dir`` at their new place: the
+notebook must take the env (``test``) and ``data_dir`` from that run's manifest, or it
+reads the wrong folder and fails.
 """
 
 from __future__ import annotations
@@ -38,9 +40,13 @@ def executed(
     project = copy_trained(trained_sample, tmp_path / "project")
     monkeypatch.chdir(project)
     run_kedro(project, "adam")  # a second version of `adam.model`, for the notebook
+    # The paintings live elsewhere now, and the last run (env test) read them there.
+    moved = project / "data" / "01_raw" / "elsewhere"
+    (project / "data" / "01_raw" / "sample").rename(moved)
+    run_kedro(project, "data_processing", {"data_dir": str(moved)})
     (project / "notebooks").mkdir()
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    monkeypatch.setenv("KEDRO_ENV", "test")  # the kernel inherits the environment
+    monkeypatch.delenv("KEDRO_ENV", raising=False)  # the manifest names the env
     NotebookClient(
         notebook,
         timeout=120,
@@ -62,7 +68,8 @@ def _text(cell: nbformat.NotebookNode) -> str:
 def test_the_notebook_runs_on_a_full_run(executed):
     code = [cell for cell in executed.cells if cell.cell_type == "code"]
     everything = "\n".join(_text(cell) for cell in code)
-    assert "'environment': 'test'" in everything  # KEDRO_ENV reached the extension
+    assert "'environment': 'test'" in everything  # the manifest's env
+    assert "elsewhere" in everything  # and its data_dir
     # Plots: the PCA curve, the saved model-comparison PNG, the paintings, and a
     # painting's class activation maps (an overlay image).
     images = [
