@@ -1,0 +1,110 @@
+"""Decision rules: from per-genre scores to the genres a painting is assigned.
+
+One rule everywhere: a genre is assigned when its score reaches its threshold. What
+differs is how the thresholds are chosen from validation scores (logits):
+
+* :func:`~art_genre.evaluation.metrics.tune_thresholds`: each genre's own F1-best cut;
+* :func:`global_threshold`: one cut for every genre, the macro-F1-best one;
+* :func:`checked_thresholds`: each genre's cut held in check: shrunk toward the global
+  cut by its number of validation positives, the genre's own cut only from
+  ``min_positives`` positives on, and every cut inside ``bounds``.
+
+Only validation data is read; the thresholds are on the scale of the scores given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy.special import logit
+
+from art_genre.evaluation.metrics import tune_thresholds
+
+
+def _midpoints(scores: np.ndarray) -> np.ndarray:
+    """Candidate cuts: halfway between consecutive distinct scores, and below all."""
+    distinct = np.unique(scores)
+    if distinct.size == 0:
+        return np.array([0.0])
+    below = distinct[0] - 1.0
+    return np.concatenate([[below], (distinct[1:] + distinct[:-1]) / 2])
+
+
+def macro_f1_at(Y: np.ndarray, scores: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """Macro-F1 over the genres present in ``Y`` for each cut of ``cuts`` (one cut for
+    every genre), computed from integer counts."""
+    Y = np.asarray(Y) > 0.5
+    present = Y.any(axis=0)
+    above = scores[None, :, :] >= cuts[:, None, None]  # cut x image x genre
+    tp = (above & Y).sum(axis=1)
+    fp = (above & ~Y).sum(axis=1)
+    fn = (~above & Y).sum(axis=1)
+    denominator = 2 * tp + fp + fn
+    f1 = np.divide(2 * tp, denominator, out=np.zeros(tp.shape), where=denominator > 0)
+    return f1[:, present].mean(axis=1) if present.any() else np.zeros(len(cuts))
+
+
+def global_threshold(Y_val: Any, scores_val: Any, max_candidates: int = 512) -> float:
+    """The one cut, for every genre at once, with the best validation macro-F1.
+
+    Ties go to the highest cut (fewest false positives), as in per-genre tuning.
+
+    Args:
+        Y_val: 0/1 validation targets, ``(n, G)``.
+        scores_val: Validation scores (logits), same shape.
+        max_candidates: At most this many candidate cuts (quantiles of the midpoints).
+
+    Returns:
+        The cut, on the scale of ``scores_val``.
+    """
+    scores = np.asarray(scores_val, dtype=np.float64)
+    cuts = _midpoints(scores.ravel())
+    if cuts.size > max_candidates:
+        cuts = np.unique(np.quantile(cuts, np.linspace(0, 1, max_candidates)))
+    f1 = macro_f1_at(np.asarray(Y_val), scores, cuts)
+    return float(cuts[np.flatnonzero(f1 == f1.max())[-1]])
+
+
+def checked_thresholds(
+    Y_val: Any,
+    scores_val: Any,
+    genres: Sequence[str],
+    *,
+    min_positives: int = 5,
+    prior_strength: float = 10.0,
+    bounds: tuple[float, float] = (0.05, 0.9),
+) -> dict[str, float]:
+    """Per-genre thresholds held in check (see the module doc).
+
+    Each genre's F1-best cut ``t_g`` (from its ``n_g`` validation positives) is shrunk
+    toward the global cut ``t``: ``(n_g * t_g + k * t) / (n_g + k)`` with
+    ``k = prior_strength``; a genre with fewer than ``min_positives`` positives takes
+    ``t`` itself; every cut is then clipped to ``bounds``, given as probabilities (so
+    that, with the default, a genre with probability 0.9 or more is always assigned).
+
+    Args:
+        Y_val: 0/1 validation targets, ``(n, G)``.
+        scores_val: Validation logits, same shape.
+        genres: Column names, in order.
+        min_positives: Fewest validation positives for a genre's own cut to count.
+        prior_strength: Weight of the global cut, in validation positives.
+        bounds: Lowest and highest cut, as probabilities.
+
+    Returns:
+        ``{genre: threshold}`` on the logit scale, in column order.
+    """
+    Y = np.asarray(Y_val) > 0.5
+    scores = np.asarray(scores_val, dtype=np.float64)
+    own = tune_thresholds(Y, scores, genres)
+    shared = global_threshold(Y, scores)
+    low, high = logit(bounds[0]), logit(bounds[1])
+    checked = {}
+    for j, genre in enumerate(genres):
+        n = int(Y[:, j].sum())
+        cut = shared if n < min_positives else (
+            (n * own[genre] + prior_strength * shared) / (n + prior_strength)
+        )
+        checked[genre] = float(np.clip(cut, low, high))
+    return checked
