@@ -126,8 +126,8 @@ def main() -> None:
     params = model_params(args.model, args.env, seeds)
     print(machine_line())
     sizes = {s: len(model_input[s]["Y"]) for s in ("train", "val", "test")}
-    positives = dict(zip(model_input["genres"],
-                         np.asarray(model_input["val"]["Y"]).sum(axis=0).astype(int), strict=True))
+    counts = np.asarray(model_input["val"]["Y"]).sum(axis=0)
+    positives = {g: int(n) for g, n in zip(model_input["genres"], counts, strict=True)}
     print(f"{args.model_input}: {sizes}; validation positives per genre {positives}")
     results = compare(model_input, params, args.model)
     print(f"\n{args.model}, {len(seeds)} seeds | test macro-F1 mean ± sd | p >= {CONFIDENT} "
