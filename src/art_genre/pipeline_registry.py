@@ -1,50 +1,68 @@
 """Project pipelines: every pipeline by name, and the default flow.
 
-The registry is written out rather than discovered (``find_pipelines``): ``snn``,
-``bnn`` and ``adam`` are instances of one template (``pipelines/networks``), not
-folders of their own.
+Written out rather than discovered (``find_pipelines``): ``snn``, ``bnn`` and ``adam``
+are instances of one template (``pipelines/networks``), not folders of their own. Like
+Kedro's discovery, the registry builds only the pipelines a command asks for
+(``kedro run --pipelines snn`` imports nothing of the other pipelines: no TensorFlow),
+and every pipeline when it is asked for all (``kedro run``, ``kedro viz``).
 """
 
 from __future__ import annotations
 
+import importlib
+
 from kedro.pipeline import Pipeline
 
-from art_genre.pipelines import (
-    ablations,
-    baselines,
-    data_processing,
-    feature_engineering,
-    networks,
-    predict,
-    reporting,
-    thresholds,
-)
+NETWORKS = ("snn", "bnn", "adam")
+"""Pipelines made from the ``networks`` template (``bnn`` trains ``bnn`` and
+``bnn_study``)."""
 
-# Pipelines that are run on request only, never as part of the default training flow:
-# predict (new paintings) and ablations (what each fix to the study changes).
+PIPELINES = (
+    "data_processing", "feature_engineering", *NETWORKS, "baselines", "reporting",
+    "thresholds", "predict", "ablations",
+)
+"""Every registered pipeline (besides ``__default__``), in the order of the flow."""
+
 ON_REQUEST = ("predict", "ablations")
+"""Pipelines run on request only, never as part of the default training flow: predict
+(new paintings) and ablations (what each fix to the study changes)."""
+
+
+def create(name: str) -> Pipeline:
+    """The pipeline registered as ``name`` (one of :data:`PIPELINES`).
+
+    ``reporting`` includes ``thresholds``: tuning thresholds and binding them to their
+    models go together.
+    """
+    if name in NETWORKS:
+        from art_genre.pipelines.networks import create_pipelines
+
+        return create_pipelines()[name]
+    pipeline = importlib.import_module(f"art_genre.pipelines.{name}").create_pipeline()
+    return pipeline + create("thresholds") if name == "reporting" else pipeline
+
+
+def requested_pipelines() -> set[str] | None:
+    """The pipelines the running command asked for, as Kedro records them for its own
+    discovery (``find_pipelines``); ``None``: every pipeline."""
+    from kedro.framework.project import pipelines
+
+    names = getattr(pipelines, "_requested_pipelines", None)
+    return None if names is None or "__default__" in names else set(names)
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Register every pipeline under its name, and the default flow.
+    """Register the pipelines asked for, or every pipeline and the default flow.
 
     Returns:
-        ``data_processing``, ``feature_engineering``, ``snn``, ``bnn``, ``adam``,
-        ``baselines``, ``reporting`` (with ``thresholds``: tuning thresholds and binding
-        them to their models go together), ``thresholds``, ``predict``, ``ablations``,
-        and ``__default__``: the whole training and reporting flow (everything but
-        :data:`ON_REQUEST`).
+        ``{name: pipeline}`` for the requested names among :data:`PIPELINES`; when all
+        are asked for, every one of them and ``__default__``: the whole training and
+        reporting flow (everything but :data:`ON_REQUEST`).
     """
-    pipelines = {
-        "data_processing": data_processing.create_pipeline(),
-        "feature_engineering": feature_engineering.create_pipeline(),
-        **networks.create_pipelines(),
-        "baselines": baselines.create_pipeline(),
-        "reporting": reporting.create_pipeline() + thresholds.create_pipeline(),
-        "thresholds": thresholds.create_pipeline(),
-        "predict": predict.create_pipeline(),
-        "ablations": ablations.create_pipeline(),
-    }
+    requested = requested_pipelines()
+    if requested is not None:
+        return {name: create(name) for name in PIPELINES if name in requested}
+    pipelines = {name: create(name) for name in PIPELINES}
     pipelines["__default__"] = sum(
         (p for name, p in pipelines.items() if name not in ON_REQUEST), Pipeline([])
     )
