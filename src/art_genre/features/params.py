@@ -10,7 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from art_genre.features.backbones import BackboneSettings
+from art_genre.features.engine_choice import choose_engine
+from art_genre.features.settings import BackboneSettings
 from art_genre.quality import OnBadInput
 
 
@@ -34,6 +35,11 @@ class BackboneParams(BaseModel):
         jpeg_draft: Decode JPEGs at least twice the input size at 1/2, 1/4 or 1/8 scale
             (the smallest that stays at or above the input size), then resize as usual.
             Part of the fingerprint.
+        engine: What runs the backbone: ``tensorflow`` (Keras), ``openvino`` (the same
+            model converted once, cached under ``data/04_feature/engine_cache``, compiled
+            at ``precision``) or ``auto``: the faster of the two for ``precision`` on this
+            CPU (:func:`~art_genre.features.engine_choice.choose_engine`; the run logs
+            the choice and why). Part of the fingerprint (the engine actually used).
         batch_size: Images per model call (and per cache shard; with the ``dask``
             executor, per task).
         decode_workers: Threads decoding the next batch while the model runs (on a Dask
@@ -55,6 +61,7 @@ class BackboneParams(BaseModel):
     seed: int = 0
     precision: Literal["float32", "bfloat16"] = "float32"
     jpeg_draft: bool = False
+    engine: Literal["auto", "tensorflow", "openvino"] = "auto"
     batch_size: int = Field(32, ge=1)
     decode_workers: int = Field(1, ge=0)
     executor: Literal["local", "dask"] = "local"
@@ -64,8 +71,16 @@ class BackboneParams(BaseModel):
         self.settings()  # raises ValueError naming the setting
         return self
 
+    def engine_choice(self) -> tuple[str, str]:
+        """``(engine, reason)``: the engine that runs, ``auto`` resolved for this CPU."""
+        if self.engine == "auto":
+            engine, why = choose_engine(self.precision)
+            return engine, f"auto: {why}"
+        return self.engine, "set in the parameters"
+
     def settings(self) -> BackboneSettings:
-        """The :class:`~art_genre.features.BackboneSettings` these parameters describe."""
+        """The :class:`~art_genre.features.BackboneSettings` these parameters describe
+        (with ``engine: auto`` resolved for this CPU)."""
         return BackboneSettings(
             name=self.name,
             weights=self.weights,
@@ -76,6 +91,7 @@ class BackboneParams(BaseModel):
             seed=self.seed,
             precision=self.precision,
             jpeg_draft=self.jpeg_draft,
+            engine=self.engine_choice()[0],
         )
 
 
