@@ -209,7 +209,6 @@ def _goal_lines(label: str, rows: dict[str, tuple[float, float]]) -> None:
 
 
 def throughput(args: argparse.Namespace) -> None:
-    os.environ.setdefault("ART_GENRE_ENGINE_CACHE", tempfile.mkdtemp(prefix="engines-"))
     files = image_files(args.images, args.n)
     engines = args.engines.split(",")
     print(f"\n(a) throughput: {len(files)} images from {args.images}, batch {args.batch_size}, "
@@ -273,6 +272,43 @@ def _decode_pool_rate(decode: Callable, files: list[Path], workers: int) -> floa
     return len(files) / (time.perf_counter() - start)
 
 
+DECODE_CONFIGS = {  # label: (decode_workers, jpeg_draft)
+    "inline": (0, False),
+    "1 thread ahead": (1, False),
+    "1 thread ahead + draft": (1, True),
+    "2 threads ahead + draft": (2, True),
+}
+
+
+def _decoding_end_to_end(args: argparse.Namespace, files: list[Path]) -> None:
+    """End to end on MobileNet 0.25 OpenVINO f32, one decoding set-up after the other."""
+    from dataclasses import replace
+
+    from art_genre.features import build_backbone, preprocess, run_backbone
+
+    settings = replace(settings_for("mobilenet", "float32"), engine="openvino")
+    model = build_backbone(settings)
+    x = preprocess(settings, np.zeros((args.batch_size, 224, 224, 3), dtype=np.uint8))
+    run_backbone(model, x)
+    rates: dict[str, list[float]] = {label: [] for label in ["model only", *DECODE_CONFIGS]}
+    n_calls = max(1, len(files) // args.batch_size)
+    for _ in range(args.rounds):
+        start = time.perf_counter()
+        for _ in range(n_calls):
+            run_backbone(model, x)
+        rates["model only"].append(n_calls * len(x) / (time.perf_counter() - start))
+        for label, (workers, draft) in DECODE_CONFIGS.items():
+            args.decode_workers = workers
+            start = time.perf_counter()
+            _end_to_end(model, replace(settings, jpeg_draft=draft), files, args)
+            rates[label].append(len(files) / (time.perf_counter() - start))
+    model_only = median_rate(rates["model only"])
+    print(f"  end to end, mobilenet 0.25 {settings.weights or 'random'} on OpenVINO f32:")
+    for label, values in rates.items():
+        rate = median_rate(values)
+        print(f"    {label:24s}: {rate:7.1f} img/s = {100 * rate / model_only:5.1f} % of model only")
+
+
 def decoding(args: argparse.Namespace) -> None:
     files = image_files(args.images, args.n)
     decoders = {**_decoders(False), **_decoders(True)}
@@ -291,6 +327,7 @@ def decoding(args: argparse.Namespace) -> None:
     for (name, workers), values in rates.items():
         rate = median_rate(values)
         print(f"  {name:20s} threads {workers}: {rate:7.1f} img/s ({rate / base:.2f}x pillow inline)")
+    _decoding_end_to_end(args, files)
 
 
 # --------------------------------------------------------------------- (b) draft
@@ -415,6 +452,8 @@ def accuracy(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     parts = args.part or ["throughput", "draft"]
+    # converted OpenVINO models go to a temporary folder, not the project's cache
+    os.environ.setdefault("ART_GENRE_ENGINE_CACHE", tempfile.mkdtemp(prefix="engines-"))
     print(machine_line())
     print(f"(load average at start: {os.getloadavg()[0]:.1f}; the machine may be shared)")
     steps: dict[str, Callable[[argparse.Namespace], None]] = {

@@ -211,3 +211,19 @@ def test_bfloat16_on_a_cpu_without_it_is_reported(monkeypatch, caplog):
     used = str(compiled.get_property(ov.properties.hint.inference_precision)).lower()
     assert "inference precision" in caplog.text
     assert ("bf16" in used) != ("computes" in caplog.text)
+
+
+@needs_openvino
+@pytest.mark.slow
+def test_the_dask_task_runs_the_openvino_backbone(engine_cache, sample_items):
+    from art_genre.features.distributed import cached_backbone, extract_batch
+
+    items = list(path_items(sample_items[:5]))
+    batch = extract_batch(items, OPENVINO, OPENVINO.fingerprint(), decode_workers=0)
+    worker_model = cached_backbone(OPENVINO, OPENVINO.fingerprint()).model
+    assert isinstance(worker_model, openvino_engine.OpenVinoBackbone)
+    local = stack_batches(
+        iter_feature_batches(items, build_backbone(OPENVINO), OPENVINO, progress=False)
+    )
+    assert batch.ids == local[0]
+    np.testing.assert_allclose(batch.features, local[1], rtol=1e-6, atol=1e-7)
