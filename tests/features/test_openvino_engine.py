@@ -208,9 +208,9 @@ def test_bfloat16_on_a_cpu_without_it_is_reported(monkeypatch, caplog):
     model = ov.Model([ov.opset13.relu(inputs)], [inputs])
     with caplog.at_level(logging.INFO, logger=openvino_engine.__name__):
         compiled = openvino_engine.compile_backbone(model, "bfloat16")
-    used = str(compiled.get_property(ov.properties.hint.inference_precision)).lower()
-    assert "inference precision" in caplog.text
-    assert ("bf16" in used) != ("computes" in caplog.text)
+    used = compiled.get_property(ov.properties.hint.inference_precision).to_string()
+    assert f"inference precision {used} (asked bf16)" in caplog.text
+    assert (used == "bf16") != ("computes f32" in caplog.text)
 
 
 @needs_openvino

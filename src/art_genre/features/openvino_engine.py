@@ -156,7 +156,7 @@ def compile_backbone(model: Any, precision: str) -> Any:
             hint.performance_mode: hint.PerformanceMode.THROUGHPUT,
         },
     )
-    used = compiled.get_property(hint.inference_precision)
+    used = compiled.get_property(hint.inference_precision).to_string()  # "f32", "bf16"
     streams = compiled.get_property(ov.properties.optimal_number_of_infer_requests)
     logger.info(
         "OpenVINO backbone compiled for the CPU: inference precision %s (asked %s), "
@@ -165,7 +165,7 @@ def compile_backbone(model: Any, precision: str) -> Any:
         OV_PRECISIONS[precision],
         streams,
     )
-    if precision == "bfloat16" and "bf16" not in str(used).lower():
+    if precision == "bfloat16" and used != "bf16":
         logger.warning(
             "backbone.precision is bfloat16 but OpenVINO computes %s on this CPU (no "
             "AVX512-BF16 or AMX): the features are float32 ones, under a bfloat16 "
