@@ -11,8 +11,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from art_genre.features.engine_choice import choose_engine
-from art_genre.features.settings import BackboneSettings
+from art_genre.features.settings import ENGINES, BackboneSettings, Pooling, Precision
 from art_genre.quality import OnBadInput
+
+EngineChoice = Literal[("auto", *ENGINES)]
+"""``auto`` or one of the engines (one literal: one clear validation error)."""
 
 
 class BackboneParams(BaseModel):
@@ -54,14 +57,14 @@ class BackboneParams(BaseModel):
 
     name: str = "resnet50"
     weights: str | None = "imagenet"
-    pooling: Literal["avg", "max", "flatten"] = "avg"
+    pooling: Pooling = "avg"
     alpha: float | None = None
     input_size: int = 224
     resample: str = "bilinear"
     seed: int = 0
-    precision: Literal["float32", "bfloat16"] = "float32"
+    precision: Precision = "float32"
     jpeg_draft: bool = False
-    engine: Literal["auto", "tensorflow", "openvino"] = "auto"
+    engine: EngineChoice = "auto"
     batch_size: int = Field(32, ge=1)
     decode_workers: int = Field(1, ge=0)
     executor: Literal["local", "dask"] = "local"

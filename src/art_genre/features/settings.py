@@ -16,14 +16,18 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from art_genre.features.images import RESAMPLING_METHODS
 
-POOLING_MODES = ("avg", "max", "flatten")
-PRECISIONS = ("float32", "bfloat16")
-ENGINES = ("tensorflow", "openvino")
+Pooling = Literal["avg", "max", "flatten"]
+Precision = Literal["float32", "bfloat16"]
+Engine = Literal["tensorflow", "openvino"]
 """Inference engines running the backbone (:mod:`art_genre.features.openvino_engine`)."""
+# The choice lists, declared once: the typed parameters use the Literals themselves.
+POOLING_MODES: tuple[str, ...] = get_args(Pooling)
+PRECISIONS: tuple[str, ...] = get_args(Precision)
+ENGINES: tuple[str, ...] = get_args(Engine)
 _FINGERPRINT_SCHEME = 1
 
 @dataclass(frozen=True)
