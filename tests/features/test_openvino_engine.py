@@ -4,6 +4,10 @@ and ``engine: auto``."""
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+import textwrap
 from dataclasses import replace
 
 import numpy as np
@@ -22,7 +26,7 @@ from art_genre.features import (
 )
 from art_genre.features.engine_choice import choose_engine
 from art_genre.features.params import BackboneParams
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, SHARED_KERAS, needs
 from tests.explain.helpers import head
 from tests.features.conftest import TINY
 from tests.features.helpers import stack_batches
@@ -227,3 +231,47 @@ def test_the_dask_task_runs_the_openvino_backbone(engine_cache, sample_items):
     )
     assert batch.ids == local[0]
     np.testing.assert_allclose(batch.features, local[1], rtol=1e-6, atol=1e-7)
+
+
+@needs_openvino
+@pytest.mark.slow
+@pytest.mark.real_data
+@needs(SHARED_KERAS / "models" / "mobilenet_2_5_224_tf_no_top.h5")
+def test_imagenet_mobilenet_features_from_openvino_match_tensorflow(tmp_path):
+    # KERAS_HOME is read once, when Keras is imported: a fresh interpreter.
+    code = textwrap.dedent(
+        f"""
+        from dataclasses import replace
+        import numpy as np
+        from art_genre.features import (
+            BackboneSettings, build_backbone, iter_feature_batches, path_items
+        )
+        s = BackboneSettings(name="mobilenet", alpha=0.25, weights="imagenet")
+        files = sorted(__import__("pathlib").Path({str(SAMPLE)!r}).rglob("*.jpg"))[::4]
+        def features(settings):
+            model = build_backbone(settings)
+            batches = iter_feature_batches(path_items(files), model, settings, progress=False)
+            return np.concatenate([b.features for b in batches])
+        a, b = features(s), features(replace(s, engine="openvino"))
+        cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+        print(len(a), float(cos.min()))
+        """
+    )
+    env = {
+        **os.environ,
+        "KERAS_HOME": str(SHARED_KERAS),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        openvino_engine.ENGINE_CACHE_ENV: str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    n, cosine = result.stdout.strip().splitlines()[-1].split()
+    assert int(n) == 40
+    assert float(cosine) >= 0.9999
