@@ -275,3 +275,13 @@ def test_imagenet_mobilenet_features_from_openvino_match_tensorflow(tmp_path):
     n, cosine = result.stdout.strip().splitlines()[-1].split()
     assert int(n) == 40
     assert float(cosine) >= 0.9999
+
+
+@needs_openvino
+def test_the_threads_of_a_worker_reach_openvino():
+    import openvino as ov
+
+    inputs = ov.opset13.parameter([1, 4], np.float32)
+    model = ov.Model([ov.opset13.relu(inputs)], [inputs])
+    compiled = openvino_engine.compile_backbone(model, "float32", threads=1)
+    assert compiled.get_property(ov.properties.inference_num_threads) == 1

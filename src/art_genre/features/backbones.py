@@ -146,11 +146,14 @@ def keras_explaining_backbone(model: keras.Model, name: str) -> keras.Model:
     return explaining
 
 
-def build_backbone(settings: BackboneSettings) -> Any:
+def build_backbone(settings: BackboneSettings, threads: int | None = None) -> Any:
     """Build the frozen feature extractor described by ``settings``, on its engine.
 
     Args:
         settings: Validated backbone settings.
+        threads: OpenVINO inference threads (``None``: every core it may use); TensorFlow's
+            threads are set for the whole process instead
+            (``tf.config.threading``, see :mod:`art_genre.features.distributed`).
 
     Returns:
         With ``engine: tensorflow`` the Keras model of :func:`build_keras_backbone`;
@@ -165,7 +168,7 @@ def build_backbone(settings: BackboneSettings) -> Any:
     if settings.engine == "openvino":
         from art_genre.features.openvino_engine import openvino_backbone  # noqa: PLC0415
 
-        return openvino_backbone(settings, with_feature_map=False)
+        return openvino_backbone(settings, with_feature_map=False, threads=threads)
     return build_keras_backbone(settings)
 
 

@@ -134,7 +134,7 @@ def converted_backbone(settings: BackboneSettings, cache_dir: Path | None = None
     return ov.Core().read_model(path)
 
 
-def compile_backbone(model: Any, precision: str) -> Any:
+def compile_backbone(model: Any, precision: str, threads: int | None = None) -> Any:
     """Compile ``model`` for the CPU at ``precision`` with the throughput hint.
 
     Args:
@@ -142,20 +142,20 @@ def compile_backbone(model: Any, precision: str) -> Any:
         precision: ``float32`` or ``bfloat16`` (``INFERENCE_PRECISION_HINT`` ``f32`` or
             ``bf16``). A CPU without bfloat16 instructions computes float32 instead:
             OpenVINO reports it, and so does the log.
+        threads: ``INFERENCE_NUM_THREADS`` (``None``: every core this process may use).
 
     Returns:
         The ``openvino.CompiledModel``.
     """
     ov = import_openvino()
     hint = ov.properties.hint
-    compiled = ov.Core().compile_model(
-        model,
-        "CPU",
-        {
-            hint.inference_precision: OV_PRECISIONS[precision],
-            hint.performance_mode: hint.PerformanceMode.THROUGHPUT,
-        },
-    )
+    config = {
+        hint.inference_precision: OV_PRECISIONS[precision],
+        hint.performance_mode: hint.PerformanceMode.THROUGHPUT,
+    }
+    if threads is not None:
+        config[ov.properties.inference_num_threads] = threads
+    compiled = ov.Core().compile_model(model, "CPU", config)
     used = compiled.get_property(hint.inference_precision).to_string()  # "f32", "bf16"
     streams = compiled.get_property(ov.properties.optimal_number_of_infer_requests)
     logger.info(
@@ -217,7 +217,10 @@ class OpenVinoBackbone:
 
 
 def openvino_backbone(
-    settings: BackboneSettings, with_feature_map: bool, cache_dir: Path | None = None
+    settings: BackboneSettings,
+    with_feature_map: bool,
+    cache_dir: Path | None = None,
+    threads: int | None = None,
 ) -> OpenVinoBackbone:
     """The backbone of ``settings`` on OpenVINO: converted (once), compiled, ready.
 
@@ -225,9 +228,11 @@ def openvino_backbone(
         settings: Validated backbone settings.
         with_feature_map: Also return the last feature map from each call.
         cache_dir: Engine cache folder; ``None``: :func:`engine_cache_dir`.
+        threads: Inference threads (``None``: every core this process may use).
 
     Returns:
         The :class:`OpenVinoBackbone`.
     """
-    compiled = compile_backbone(converted_backbone(settings, cache_dir), settings.precision)
+    model = converted_backbone(settings, cache_dir)
+    compiled = compile_backbone(model, settings.precision, threads)
     return OpenVinoBackbone(compiled, with_feature_map, settings.precision)

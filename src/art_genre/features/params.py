@@ -145,8 +145,9 @@ class DaskParams(BaseModel):
             ``address``: ``dask worker --nthreads``). The model calls of a worker take
             turns; with 2 the next task decodes its images meanwhile, as the local
             executor decodes the next batch (1 loses that overlap: 0.5-0.7x the speed).
-        tf_threads: TensorFlow intra-op threads per worker process; ``null`` keeps
-            TensorFlow's default (every core of the machine). On one machine with
+        tf_threads: TensorFlow intra-op threads per worker process (with the OpenVINO
+            engine: its inference threads); ``null`` keeps the engine's default (every
+            core of the machine). On one machine with
             several workers, cores / ``n_workers`` avoids oversubscribing the cores.
         retries: Extra attempts of a task that raised (a worker that dies is handled
             by the scheduler: its tasks are rerun elsewhere, up to Dask's
