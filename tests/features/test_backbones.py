@@ -72,6 +72,7 @@ from tests.features.helpers import stack_batches
         ({"precision": "float16"}, "precision must be one of float32, bfloat16"),
         ({"precision": None}, "precision must be one of"),
         ({"jpeg_draft": "yes"}, "jpeg_draft must be true or false"),
+        ({"engine": "onnx"}, "engine must be one of tensorflow, openvino; got 'onnx'"),
     ],
 )
 def test_invalid_settings_rejected_up_front(kwargs, message):
@@ -131,6 +132,7 @@ def test_fingerprint_changes_with_every_setting(tmp_path):
         replace(base, seed=1),
         replace(base, precision="bfloat16"),
         replace(base, jpeg_draft=True),
+        replace(base, engine="openvino"),
     ]
     fingerprints = [v.fingerprint() for v in variants]
     assert len(set(fingerprints)) == len(variants)

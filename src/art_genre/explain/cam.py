@@ -43,7 +43,6 @@ from art_genre.features.reduction import reduce_features
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
 
 if TYPE_CHECKING:  # pragma: no cover
-    import keras
     from PIL import Image
     from sklearn.decomposition import PCA, IncrementalPCA
     from sklearn.preprocessing import StandardScaler
@@ -250,8 +249,14 @@ def explain_features(
 
 
 def backbone_settings_from_saved(saved: dict[str, Any]) -> BackboneSettings:
-    """The :class:`BackboneSettings` of the ``backbone_settings`` catalog dataset."""
-    return BackboneSettings(**{f.name: saved[f.name] for f in fields(BackboneSettings)})
+    """The :class:`BackboneSettings` of the ``backbone_settings`` catalog dataset.
+
+    A setting added after the dataset was saved (``engine``, ``precision``, ...) takes
+    its default, the value runs had before it existed.
+    """
+    return BackboneSettings(
+        **{f.name: saved[f.name] for f in fields(BackboneSettings) if f.name in saved}
+    )
 
 
 class Explainer:
@@ -290,11 +295,12 @@ class Explainer:
         self.scaler = scaler
         self.pca = pca
         self.classifier = classifier
-        self._model: keras.Model | None = None
+        self._model: Any = None
 
     @property
-    def model(self) -> keras.Model:
-        """The backbone with its feature-map output (built on first use)."""
+    def model(self) -> Any:
+        """The backbone with its feature-map output (built on first use, on the saved
+        settings' engine: with OpenVINO both outputs come from one compiled model)."""
         if self._model is None:
             self._model = build_explaining_backbone(self.settings)
         return self._model

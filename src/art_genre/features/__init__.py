@@ -7,12 +7,15 @@ Typical use::
     for batch in iter_feature_batches(partitions.items(), model, settings):
         ...  # batch.ids, batch.features (n, D), batch.failures
 
-Keras/TensorFlow are imported only when a model is built or images are
+``settings.engine`` picks what runs the backbone: TensorFlow, or OpenVINO
+(:mod:`art_genre.features.openvino_engine`); everything above works the same with
+either. Keras/TensorFlow (and OpenVINO) are imported only when a model is built or images are
 preprocessed, so importing this package is cheap.
 """
 
 from art_genre.features.backbones import (
     BACKBONES,
+    ENGINES,
     POOLING_MODES,
     PRECISIONS,
     BackboneSettings,
@@ -40,6 +43,7 @@ from art_genre.features.images import (
 
 __all__ = [
     "BACKBONES",
+    "ENGINES",
     "POOLING_MODES",
     "PRECISIONS",
     "RESAMPLING_METHODS",

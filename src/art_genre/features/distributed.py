@@ -106,16 +106,16 @@ def _exit_quickly() -> None:
         atexit.register(gc.freeze)
 
 
-def _build_in_worker(settings: BackboneSettings) -> Any:
+def _build_in_worker(settings: BackboneSettings, threads: int | None = None) -> Any:
     """Build the backbone in this process (random weights depend on ``seed`` alone)."""
     try:
         from distributed import get_worker  # noqa: PLC0415
 
         get_worker()
     except (ImportError, ValueError):  # not in a Dask worker
-        return build_backbone(settings)
+        return build_backbone(settings, threads=threads)
     _exit_quickly()
-    return build_backbone(settings)
+    return build_backbone(settings, threads=threads)
 
 
 def cached_backbone(
@@ -146,7 +146,7 @@ def cached_backbone(
                     f"client's {fingerprint} (another Keras version or weights file?)."
                 )
             _limit_tf_threads(tf_threads)
-            model = _SerialModel(_build_in_worker(settings))
+            model = _SerialModel(_build_in_worker(settings, tf_threads))
             while len(_MODELS) >= _MAX_MODELS:  # another run's settings: make room
                 _MODELS.pop(next(iter(_MODELS)))
             _MODELS[fingerprint] = model

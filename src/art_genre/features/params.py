@@ -10,8 +10,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from art_genre.features.backbones import BackboneSettings
+from art_genre.features.engine_choice import choose_engine
+from art_genre.features.settings import ENGINES, BackboneSettings, Pooling, Precision
 from art_genre.quality import OnBadInput
+
+EngineChoice = Literal[("auto", *ENGINES)]
+"""``auto`` or one of the engines (one literal: one clear validation error)."""
 
 
 class BackboneParams(BaseModel):
@@ -34,6 +38,11 @@ class BackboneParams(BaseModel):
         jpeg_draft: Decode JPEGs at least twice the input size at 1/2, 1/4 or 1/8 scale
             (the smallest that stays at or above the input size), then resize as usual.
             Part of the fingerprint.
+        engine: What runs the backbone: ``tensorflow`` (Keras), ``openvino`` (the same
+            model converted once, cached under ``data/04_feature/engine_cache``, compiled
+            at ``precision``) or ``auto``: the faster of the two for ``precision`` on this
+            CPU (:func:`~art_genre.features.engine_choice.choose_engine`; the run logs
+            the choice and why). Part of the fingerprint (the engine actually used).
         batch_size: Images per model call (and per cache shard; with the ``dask``
             executor, per task).
         decode_workers: Threads decoding the next batch while the model runs (on a Dask
@@ -48,13 +57,14 @@ class BackboneParams(BaseModel):
 
     name: str = "resnet50"
     weights: str | None = "imagenet"
-    pooling: Literal["avg", "max", "flatten"] = "avg"
+    pooling: Pooling = "avg"
     alpha: float | None = None
     input_size: int = 224
     resample: str = "bilinear"
     seed: int = 0
-    precision: Literal["float32", "bfloat16"] = "float32"
+    precision: Precision = "float32"
     jpeg_draft: bool = False
+    engine: EngineChoice = "auto"
     batch_size: int = Field(32, ge=1)
     decode_workers: int = Field(1, ge=0)
     executor: Literal["local", "dask"] = "local"
@@ -64,8 +74,16 @@ class BackboneParams(BaseModel):
         self.settings()  # raises ValueError naming the setting
         return self
 
+    def engine_choice(self) -> tuple[str, str]:
+        """``(engine, reason)``: the engine that runs, ``auto`` resolved for this CPU."""
+        if self.engine == "auto":
+            engine, why = choose_engine(self.precision)
+            return engine, f"auto: {why}"
+        return self.engine, "set in the parameters"
+
     def settings(self) -> BackboneSettings:
-        """The :class:`~art_genre.features.BackboneSettings` these parameters describe."""
+        """The :class:`~art_genre.features.BackboneSettings` these parameters describe
+        (with ``engine: auto`` resolved for this CPU)."""
         return BackboneSettings(
             name=self.name,
             weights=self.weights,
@@ -76,6 +94,7 @@ class BackboneParams(BaseModel):
             seed=self.seed,
             precision=self.precision,
             jpeg_draft=self.jpeg_draft,
+            engine=self.engine_choice()[0],
         )
 
 
@@ -126,8 +145,9 @@ class DaskParams(BaseModel):
             ``address``: ``dask worker --nthreads``). The model calls of a worker take
             turns; with 2 the next task decodes its images meanwhile, as the local
             executor decodes the next batch (1 loses that overlap: 0.5-0.7x the speed).
-        tf_threads: TensorFlow intra-op threads per worker process; ``null`` keeps
-            TensorFlow's default (every core of the machine). On one machine with
+        tf_threads: TensorFlow intra-op threads per worker process (with the OpenVINO
+            engine: its inference threads); ``null`` keeps the engine's default (every
+            core of the machine). On one machine with
             several workers, cores / ``n_workers`` avoids oversubscribing the cores.
         retries: Extra attempts of a task that raised (a worker that dies is handled
             by the scheduler: its tasks are rerun elsewhere, up to Dask's

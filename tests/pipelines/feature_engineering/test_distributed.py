@@ -26,7 +26,7 @@ from art_genre.features.params import FeatureEngineeringParams
 from art_genre.pipelines.data_processing.params import DataProcessingParams
 from art_genre.pipelines.feature_engineering.nodes import (
     assemble_features,
-    plan_feature_shards,
+    extract_features,
 )
 from tests.pipelines.data_processing.test_nodes import _index, _partitions
 
@@ -68,7 +68,7 @@ def sample(tmp_path_factory, sample_generator):
 def local_shards(sample) -> dict[str, dict[str, Any]]:
     """Every shard of the sample, extracted locally (the reference)."""
     parts, index = sample
-    return {key: make() for key, make in plan_feature_shards(parts, index, {}, _params()).items()}
+    return {key: make() for key, make in extract_features(parts, index, {}, _params()).items()}
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,7 @@ def test_a_local_cluster_gives_the_local_shards_and_closes_after_the_last(
 ):
     parts, index = sample
     params = _params({"n_workers": 2})
-    shards = plan_feature_shards(parts, index, {}, params)
+    shards = extract_features(parts, index, {}, params)
     extraction = _extraction(shards)
     assert extraction.cluster is not None
     assert len(extraction.client.nthreads()) == 2
@@ -146,7 +146,7 @@ def test_a_resumed_run_submits_only_the_missing_shards(sample, local_shards, clu
     keys = sorted(local_shards)
     cache.save({key: local_shards[key] for key in keys[:2]})  # a run killed after two
     params = _params({"address": cluster.scheduler_address})
-    shards = plan_feature_shards(parts, index, cache.load(), params)
+    shards = extract_features(parts, index, cache.load(), params)
     extraction = _extraction(shards)
     assert extraction.cluster is None  # an address: nothing started here
     assert sorted(shards) == keys[2:]
@@ -156,7 +156,7 @@ def test_a_resumed_run_submits_only_the_missing_shards(sample, local_shards, clu
     assert cluster.status.name == "running"
     on_disk = {key: load() for key, load in cache.load().items()}
     _assert_same_shards(on_disk, local_shards)
-    assert plan_feature_shards(parts, index, cache.load(), params) == {}  # nothing to do
+    assert extract_features(parts, index, cache.load(), params) == {}  # nothing to do
 
 
 @pytest.mark.slow
@@ -164,7 +164,7 @@ def test_a_worker_killed_mid_run_loses_nothing(sample, local_shards, cluster):
     parts, index = sample
     slow = {image_id: SlowLoader(parts[image_id], 0.08) for image_id in index["image_id"]}
     params = _params({"address": cluster.scheduler_address, "retries": 1})
-    shards = plan_feature_shards(slow, index, {}, params)
+    shards = extract_features(slow, index, {}, params)
     extraction = _extraction(shards)
     keys = sorted(shards)
     got = {keys[0]: shards[keys[0]]()}

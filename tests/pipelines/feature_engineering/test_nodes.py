@@ -14,7 +14,7 @@ from art_genre.pipelines.feature_engineering import nodes
 from art_genre.pipelines.feature_engineering.nodes import (
     assemble_features,
     cached_image_ids,
-    plan_feature_shards,
+    extract_features,
 )
 from tests.pipelines.data_processing.test_nodes import _index, _partitions
 
@@ -72,13 +72,13 @@ def test_empty_cache_loads_as_nothing(cache):
 def test_first_run_extracts_every_image_then_the_cache_hits(sample, cache, backbone_builds):
     _, parts, index, _ = sample
     params = _params()
-    shards = plan_feature_shards(parts, index, cache.load(), params)
+    shards = extract_features(parts, index, cache.load(), params)
     assert len(shards) == int(np.ceil(len(index) / 8))
     cache.save(shards)
     assert cached_image_ids(cache.load(), params.backbone.settings().fingerprint()) == set(
         index["image_id"]
     )
-    assert plan_feature_shards(parts, index, cache.load(), params) == {}
+    assert extract_features(parts, index, cache.load(), params) == {}
     assert len(backbone_builds) == 1
     features, issues = assemble_features(cache.load(), index, params)
     assert features["image_ids"] == list(index["image_id"])
@@ -90,8 +90,8 @@ def test_added_images_alone_are_extracted(sample, cache):
     _, parts, index, _ = sample
     params = _params()
     first = index.iloc[:10]
-    cache.save(plan_feature_shards(parts, first, cache.load(), params))
-    shards = plan_feature_shards(parts, index, cache.load(), params)
+    cache.save(extract_features(parts, first, cache.load(), params))
+    shards = extract_features(parts, index, cache.load(), params)
     planned = [i for key, make in shards.items() for i in make()["image_ids"]]
     assert sorted(planned) == sorted(index["image_id"].iloc[10:])
 
@@ -99,7 +99,7 @@ def test_added_images_alone_are_extracted(sample, cache):
 def test_an_interrupted_run_resumes_without_redoing_finished_batches(sample, cache):
     _, parts, index, _ = sample
     params = _params()
-    shards = plan_feature_shards(parts, index, cache.load(), params)
+    shards = extract_features(parts, index, cache.load(), params)
     keys = sorted(shards)
     done_before_kill = 2
 
@@ -110,7 +110,7 @@ def test_an_interrupted_run_resumes_without_redoing_finished_batches(sample, cac
     with pytest.raises(KeyboardInterrupt):
         cache.save(interrupted)
     assert len(cache.load()) == done_before_kill
-    rerun = plan_feature_shards(parts, index, cache.load(), params)
+    rerun = extract_features(parts, index, cache.load(), params)
     assert len(rerun) == len(keys) - done_before_kill
     assert set(rerun) == set(keys[done_before_kill:])
 
@@ -118,32 +118,32 @@ def test_an_interrupted_run_resumes_without_redoing_finished_batches(sample, cac
 def test_a_half_written_shard_is_redone(sample, cache, tmp_path):
     _, parts, index, _ = sample
     params = _params()
-    cache.save(plan_feature_shards(parts, index, cache.load(), params))
+    cache.save(extract_features(parts, index, cache.load(), params))
     victim = sorted((tmp_path / "cache").rglob("*.npz"))[0]
     lost = set(ArrayBundleDataset(filepath=str(victim)).load()["image_ids"])
     victim.write_bytes(victim.read_bytes()[:100])
-    rerun = plan_feature_shards(parts, index, cache.load(), params)
+    rerun = extract_features(parts, index, cache.load(), params)
     assert {i for make in rerun.values() for i in make()["image_ids"]} == lost
 
 
 def test_other_backbone_settings_never_reuse_stale_features(sample, cache):
     _, parts, index, _ = sample
-    cache.save(plan_feature_shards(parts, index, cache.load(), _params()))
+    cache.save(extract_features(parts, index, cache.load(), _params()))
     for changed in ({"seed": 1}, {"pooling": "max"}, {"input_size": 96}):
-        shards = plan_feature_shards(parts, index, cache.load(), _params(**changed))
+        shards = extract_features(parts, index, cache.load(), _params(**changed))
         assert sum(len(make()["image_ids"]) for make in shards.values()) == len(index)
 
 
 def test_cached_features_equal_a_fresh_extraction(sample, cache, tmp_path):
     _, parts, index, _ = sample
     params = _params()
-    cache.save(plan_feature_shards(parts, index.iloc[:12], cache.load(), params))
-    cache.save(plan_feature_shards(parts, index, cache.load(), params))
+    cache.save(extract_features(parts, index.iloc[:12], cache.load(), params))
+    cache.save(extract_features(parts, index, cache.load(), params))
     resumed, _ = assemble_features(cache.load(), index, params)
     fresh_cache = PartitionedCacheDataset(
         path=str(tmp_path / "fresh"), dataset=SHARD, filename_suffix=".npz"
     )
-    fresh_cache.save({k: f() for k, f in plan_feature_shards(parts, index, {}, params).items()})
+    fresh_cache.save({k: f() for k, f in extract_features(parts, index, {}, params).items()})
     fresh, _ = assemble_features(fresh_cache.load(), index, params)
     # The resumed run extracted its first 12 images as one batch of 12, the fresh run in
     # batches of 16: oneDNN picks kernels by batch shape, so float32 sums may differ in
@@ -161,7 +161,7 @@ def test_images_that_fail_in_extraction_are_listed(sample, cache):
         raise OSError("image file is truncated")
 
     broken[victim] = unreadable
-    cache.save(plan_feature_shards(broken, index, cache.load(), params))
+    cache.save(extract_features(broken, index, cache.load(), params))
     features, issues = assemble_features(cache.load(), index, params)
     assert victim not in features["image_ids"]
     assert issues["file"].tolist() == [victim]
@@ -265,7 +265,7 @@ def test_too_many_components_are_refused_before_any_extraction(sample, cache, ba
         {"backbone": TINY, "pca": {"n_components": 300}}
     )
     with pytest.raises(ValueError, match=r"n_components=300 .* feature width 256"):
-        plan_feature_shards(parts, index, cache.load(), params)
+        extract_features(parts, index, cache.load(), params)
     assert backbone_builds == []
 
 
@@ -305,15 +305,15 @@ def test_an_image_replaced_under_the_same_name_is_extracted_again(tmp_path, samp
         return digest_images(parts, index)
 
     parts = _partitions(root)
-    cache.save(plan_feature_shards(parts, index, cache.load(), params, digests()))
-    assert plan_feature_shards(parts, index, cache.load(), params, digests()) == {}
+    cache.save(extract_features(parts, index, cache.load(), params, digests()))
+    assert extract_features(parts, index, cache.load(), params, digests()) == {}
     before, _ = assemble_features(cache.load(), index, params, digests())
     victim = index["image_id"].iloc[3]
     Image.new("RGB", (50, 40), (250, 10, 10)).save(root / victim)  # same name, new content
     parts = _partitions(root)
-    rerun = plan_feature_shards(parts, index, cache.load(), params, digests())
+    rerun = extract_features(parts, index, cache.load(), params, digests())
     assert [i for make in rerun.values() for i in make()["image_ids"]] == [victim]
-    cache.save(plan_feature_shards(parts, index, cache.load(), params, digests()))
+    cache.save(extract_features(parts, index, cache.load(), params, digests()))
     after, _ = assemble_features(cache.load(), index, params, digests())
     changed = np.abs(after["features"] - before["features"]).max(axis=1) > 0
     assert changed.tolist() == [i == victim for i in index["image_id"]]

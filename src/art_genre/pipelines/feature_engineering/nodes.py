@@ -1,17 +1,18 @@
-"""Nodes of ``feature_engineering``: backbone features (batched, cached) and their assembly.
+"""Nodes of ``feature_engineering``: backbone features (batched, cached), their assembly,
+the PCA and the model input.
 
-The PCA and the model input are :mod:`art_genre.features.reduction` (shared with
-``predict`` and ``ablations``).
+The PCA and model-input nodes are thin: the work is :mod:`art_genre.features.reduction`
+(shared with ``predict`` and ``ablations``).
 
 The feature cache is a partitioned dataset of shards, one per batch, under a folder named
 by the backbone's fingerprint (:meth:`~art_genre.features.BackboneSettings.fingerprint`):
 
-    data/04_feature/feature_cache/<fingerprint>/<shard>.pkl
+    data/04_feature/feature_cache/<fingerprint>/<shard>.npz
 
 Each shard holds the image ids, their features, the images that failed, the backbone
 settings and a content digest of each image file (:func:`digest_images`): an image
 replaced under the same name with other content no longer matches its cached digest and
-is extracted again. :func:`plan_feature_shards` returns the shards still missing as *lazy* callables:
+is extracted again. :func:`extract_features` returns the shards still missing as *lazy* callables:
 Kedro's ``PartitionedDataset`` computes and writes them one at a time, so a run that is
 killed keeps every finished batch and the next run does only what is missing; images added
 later are extracted alone; other backbone settings write to another folder and never mix.
@@ -38,6 +39,7 @@ from art_genre.features import (
     build_backbone,
     feature_width,
     iter_feature_batches,
+    reduction,
 )
 from art_genre.features.params import FeatureEngineeringParams
 from art_genre.features.reduction import check_n_components
@@ -250,7 +252,7 @@ class _DaskShardProducer:
         return _shard_content(key, self._planned[key], batch, self._settings, self._digests)
 
 
-def plan_feature_shards(
+def extract_features(
     painting_images: dict[str, Callable[[], Any]],
     painting_index: pd.DataFrame,
     cached_feature_shards: dict[str, Callable[[], Any]],
@@ -274,6 +276,7 @@ def plan_feature_shards(
         waits for its own shard's task.
     """
     settings = params.backbone.settings()
+    _log_engine(params)
     n_fit = (
         int((painting_index["split"] == "train").sum())
         if params.pca.fit_on == "train"
@@ -308,6 +311,13 @@ def plan_feature_shards(
         image_digests,
     )
     return {key: (lambda key=key: producer.get(key)) for key, _ in batches}
+
+
+def _log_engine(params: FeatureEngineeringParams) -> None:
+    engine, why = params.backbone.engine_choice()
+    logger.info(
+        "Backbone engine %s, precision %s (%s).", engine, params.backbone.precision, why
+    )
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
@@ -438,3 +448,27 @@ def describe_backbone(params: FeatureEngineeringParams) -> dict[str, Any]:
         "batch_size": params.backbone.batch_size,
         "fingerprint": settings.fingerprint(),
     }
+
+
+def fit_pca(
+    painting_features: dict[str, Any],
+    painting_index: pd.DataFrame,
+    params: FeatureEngineeringParams,
+) -> tuple[Any, Any, dict[str, Any]]:
+    """The scaler, the PCA (fitted on the training split unless ``pca.fit_on: all``) and
+    their summary: :func:`art_genre.features.reduction.fit_pca`."""
+    return reduction.fit_pca(painting_features, painting_index, params)
+
+
+def build_model_input(
+    painting_features: dict[str, Any],
+    painting_index: pd.DataFrame,
+    genre_vocabulary: Any,
+    feature_scaler: Any,
+    pca: Any,
+) -> dict[str, Any]:
+    """Reduced features and multi-hot targets of every split:
+    :func:`art_genre.features.reduction.build_model_input`."""
+    return reduction.build_model_input(
+        painting_features, painting_index, genre_vocabulary, feature_scaler, pca
+    )

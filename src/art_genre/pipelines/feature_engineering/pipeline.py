@@ -2,14 +2,15 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from art_genre.features.reduction import build_model_input, fit_pca
 from art_genre.tags import EXTRACT, REDUCE
 
 from .nodes import (
     assemble_features,
+    build_model_input,
     describe_backbone,
     digest_images,
-    plan_feature_shards,
+    extract_features,
+    fit_pca,
 )
 
 
@@ -30,7 +31,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 tags=EXTRACT,
             ),
             Node(
-                plan_feature_shards,
+                extract_features,
                 inputs=[
                     "painting_images",
                     "painting_index",

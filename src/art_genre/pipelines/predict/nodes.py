@@ -38,7 +38,7 @@ from .params import OverlayFormat, PredictParams
 logger = logging.getLogger(__name__)
 
 SETTING_FIELDS = ("name", "weights", "pooling", "alpha", "input_size", "resample", "seed")
-OPTIONAL_SETTING_FIELDS = {"precision": "float32", "jpeg_draft": False}
+OPTIONAL_SETTING_FIELDS = {"precision": "float32", "jpeg_draft": False, "engine": "tensorflow"}
 """Settings added later: models saved before them were made with these values."""
 PCA_FILE = "data/06_models/pca.npz"
 SCALER_FILE = "data/06_models/feature_scaler.npz"
