@@ -47,7 +47,6 @@ KEDRO_NOT_YET: tuple[Path, ...] = (PACKAGE / "portable.py",)
 
 NODES_NOT_YET = {
     "art_genre.explain.gallery",
-    "art_genre.features.reduction",
 }
 """Library modules still wired in as nodes, being moved: to be emptied."""
 

@@ -37,9 +37,9 @@ def _code_blocks(text: str) -> list[str]:
 def _shell_variables(block: str) -> dict[str, str]:
     """``NAME=value`` lines of a block (the value unquoted), for expanding ``$NAME``."""
     found = {}
-    for line in block.splitlines():
-        match = re.match(r"^\s*(?:export\s+)?([A-Z_][A-Z0-9_]*)=(.*)$", line)
-        if match:
+    for line in block.replace("\\\n", " ").splitlines():
+        match = re.match(r"^\s*(?:export\s+)?([A-Z_][A-Z0-9_]*)=(\S*)\s*$", line)
+        if match:  # an assignment alone on its line (not VAR=x command ...)
             found[match.group(1)] = shlex.split(match.group(2))[0] if match.group(2) else ""
     return found
 
@@ -180,7 +180,7 @@ def command_problems(command: str) -> list[str]:
 
 
 def _params_problems(text: str, env: str) -> list[str]:
-    dotlist = [item for item in re.split(r",(?![^\[]*\])", text) if item]
+    dotlist = [item for item in re.split(r",(?![^\[]*\])", text) if item and item != "..."]
     if any("=" not in item for item in dotlist):
         return [f"--params {text!r} is not key=value,..."]
     runtime = OmegaConf.to_container(OmegaConf.from_dotlist(dotlist))
