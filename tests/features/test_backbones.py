@@ -383,6 +383,7 @@ def test_registry_names():
     )
 
 
+@pytest.mark.slow
 def test_random_weights_ignore_the_global_random_state():
     """Another thread drawing from Python's `random` must not change a seeded backbone."""
     import random
