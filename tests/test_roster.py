@@ -12,7 +12,7 @@ from typing import Any, get_args
 import pytest
 from kedro.config import OmegaConfigLoader
 
-from art_genre.explain.gallery import GalleryParams
+from art_genre.pipelines.reporting.gallery import GalleryParams
 from art_genre.labels import IMAGE_SUFFIXES
 from art_genre.modelling import (
     ABLATED_MODELS,

@@ -4,7 +4,7 @@ import warnings
 
 from kedro.pipeline import Node, Pipeline
 
-from art_genre.explain.gallery import explain_gallery
+from .gallery import explain_gallery
 from art_genre.modelling import BASELINE_NAMES, MODEL_NAMES
 from art_genre.tags import EVALUATE, REPORT
 
@@ -137,7 +137,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 tags=REPORT,
             ),
             # Why this genre (issue 15): test paintings of `reporting.gallery_model`, right
-            # and wrong, with their class activation maps (art_genre.explain.gallery).
+            # and wrong, with their class activation maps (.gallery).
             Node(
                 explain_gallery,
                 inputs={
