@@ -19,8 +19,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from sklearn.metrics import confusion_matrix
 
+from art_genre.evaluation.calibration import calibrated_proba, reliability
 from art_genre.evaluation.runs import model_runs
 from art_genre.labels import genre_lists
+
+from .params import CalibrationParams, ReportingParams
 
 SPLIT_COLOURS = {"train": "#4C72B0", "val": "#DD8452", "test": "#55A868"}
 SPLIT_NAMES = {"train": "train", "val": "validation", "test": "test"}
@@ -35,8 +38,13 @@ def model_colours(models: Sequence[str]) -> dict[str, Any]:
     return {m: palette[i % len(palette)] for i, m in enumerate(models)}
 
 
+PAGE_INCHES = 10.0
+"""Widest figure: at the catalog's 110 dpi, 1,100 px, shown unscaled on the report's
+page, so a 7-point label stays above 9 px on screen."""
+
+
 def _figure(width: float, height: float) -> Figure:
-    return Figure(figsize=(width, height), layout="constrained")
+    return Figure(figsize=(min(width, PAGE_INCHES), height), layout="constrained")
 
 
 def _empty(ax: Any, message: str) -> None:
@@ -63,7 +71,7 @@ def plot_training_curves(histories: Mapping[str, Mapping[str, Any]]) -> Figure:
         One figure, two panels (loss; any-match accuracy).
     """
     colours = model_colours(list(histories))
-    fig = _figure(12, 5)
+    fig = _figure(PAGE_INCHES, 5)
     ax_loss, ax_acc = fig.subplots(1, 2)
     negative = False
     n_models = len(histories)
@@ -157,7 +165,7 @@ def _interval_bars(
     bars = ax.bar(x, estimate, width, color=colours, hatch=hatch, edgecolor="white")
     ax.errorbar(x, estimate, yerr=np.clip(yerr, 0, None), fmt="none", ecolor="black",
                 capsize=3, lw=1)
-    ax.bar_label(bars, fmt="%.3f", fontsize=7, label_type="center", rotation=90,
+    ax.bar_label(bars, fmt="%.3f", fontsize=8, label_type="center", rotation=90,
                  color="white", fontweight="bold")
     for i, model in enumerate(models):
         values = seeds.loc[seeds["model"] == model, "value"].astype(float)
@@ -231,7 +239,7 @@ def plot_model_comparison(
     intervals: pd.DataFrame,
     results: pd.DataFrame,
     timings: Mapping[str, Mapping[str, Any]],
-    reporting_params: Mapping[str, Any] | None = None,
+    reporting_params: ReportingParams | Mapping[str, Any] | None = None,
 ) -> Figure:
     """Test any-match accuracy, test macro-F1 (both thresholds) and training time.
 
@@ -246,15 +254,19 @@ def plot_model_comparison(
             ranges per model) are drawn as black diamonds beside our bars.
 
     Returns:
-        One figure, three panels.
+        One figure, three panels one above the other.
     """
     models = list(dict.fromkeys(intervals["model"]))
     colours = [model_colours(models)[m] for m in models]
-    study = ((reporting_params or {}).get("study") or {}).get("results") or {}
+    study = (
+        ReportingParams.model_validate(reporting_params).study.results
+        if reporting_params
+        else {}
+    )
     test = results[(results["split"] == "test") & (results["configuration"] == "main")]
     x = np.arange(len(models))
-    fig = _figure(max(12, 2.6 * len(models) + 4), 4.8)
-    ax_acc, ax_f1, ax_time = fig.subplots(1, 3)
+    fig = _figure(PAGE_INCHES, 11)  # one panel under the other: legible at page width
+    ax_acc, ax_f1, ax_time = fig.subplots(3, 1)
 
     def rows(metric: str, setting: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         return (
@@ -671,4 +683,55 @@ def plot_top1_confusion(
         f"Top-1 genre of the single-genre {SPLIT_NAMES.get(split, split)} images "
         "(rows: true genre, columns: predicted)"
     )
+    return fig
+
+
+# ------------------------------------------------------------------ calibration
+
+
+def plot_reliability(
+    predictions: Mapping[str, Mapping[str, Any]],
+    calibrations: Mapping[str, Mapping[str, Any]],
+    params: CalibrationParams,
+) -> Figure:
+    """Reliability diagram: observed frequency against predicted probability, per model.
+
+    Every (test image, genre, seed) probability is one forecast; points are the bins of
+    the expected calibration error (marker area: how many forecasts). On the diagonal a
+    probability of 0.8 comes true 80 % of the time. With the calibration step on, a
+    second panel shows the same after temperature scaling.
+
+    Args:
+        predictions: ``{model: <model>.predictions}``.
+        calibrations: ``{model: <model>.calibration}``.
+        params: ``params:reporting.calibration``.
+
+    Returns:
+        One figure, one or two panels.
+    """
+    params = CalibrationParams.model_validate(params)
+    colours = model_colours(list(predictions))
+    panels = [("as trained", False)] + ([("temperature-scaled", True)] if params.enabled else [])
+    fig = _figure(PAGE_INCHES, 5)
+    axes = np.atleast_1d(fig.subplots(1, len(panels), sharey=True))
+    for ax, (title, scaled) in zip(axes, panels, strict=True):
+        ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--")
+        for model, record in predictions.items():
+            test = model_runs(record).test
+            temperatures = (calibrations.get(model) or {}).get("temperatures") or []
+            proba = np.stack([
+                calibrated_proba(test.logits[s], temperatures[s] if scaled else 1.0)
+                for s in range(test.logits.shape[0])
+            ])
+            Y = np.broadcast_to(test.Y, proba.shape)
+            mean_p, observed, count = reliability(Y, proba, params.n_bins)
+            ax.plot(mean_p, observed, "-", color=colours[model], lw=1.2, label=model)
+            ax.scatter(mean_p, observed, s=8 + 60 * count / count.max(), color=colours[model])
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("predicted probability (bin mean)")
+        ax.set_title(f"Test split, {title}")
+    axes[0].set_ylabel("observed frequency")
+    axes[-1].legend(title="model", fontsize=8, loc="upper left")
+    fig.suptitle("Reliability: does a probability of 0.8 come true 80 % of the time?")
     return fig
