@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from art_genre.evaluation.calibration import fit_temperature
 from art_genre.evaluation.metrics import rounded
 from art_genre.evaluation.results import (
     HEADLINE,
@@ -22,7 +23,6 @@ from art_genre.evaluation.results import (
     primary_thresholds,
 )
 from art_genre.evaluation.runs import model_runs
-from art_genre.evaluation.calibration import fit_temperature
 from art_genre.evaluation.statistics import bootstrap_comparison, choose_units
 from art_genre.modelling import BASELINE_NAMES, REPORTED_NAMES, check_model_names
 

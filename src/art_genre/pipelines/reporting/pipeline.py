@@ -4,10 +4,10 @@ import warnings
 
 from kedro.pipeline import Node, Pipeline
 
-from .gallery import explain_gallery
 from art_genre.modelling import BASELINE_NAMES, MODEL_NAMES
 from art_genre.tags import EVALUATE, REPORT
 
+from .gallery import explain_gallery
 from .nodes import (
     collect_timings,
     evaluate_models,
@@ -156,6 +156,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "timings": "timings",
                     "histories": "reporting_histories",
                     "model_params": "reporting_model_params",
+                    "calibrations": "reporting_calibrations",
                     "split_summary": "split_summary",
                     "data_quality_report": "data_quality_report",
                     "feature_issues": "feature_issues",
