@@ -116,3 +116,28 @@ def test_ablations_run_on_request_only():
     pipelines = register_pipelines()
     assert "ablations" in pipelines
     assert not set(pipelines["ablations"].all_outputs()) & set(pipelines["__default__"].all_outputs())
+
+
+def test_all_fixes_deep_merges_colliding_blocks():
+    """Two fixes touching one nested block (adam's optimizer) are both kept; two fixes
+    setting one key to different values are refused by name."""
+    from art_genre.pipelines.ablations.nodes import combine_fixes
+
+    fixes = {
+        "adam_step_counter": {"adam": {"optimizer": {"step_counter": "single"}}},
+        "adam_rate": {"adam": {"optimizer": {"learning_rate": 0.02}}},
+    }
+    shipped = _params().model_dump(exclude_none=True)
+    shipped["fixes"]["adam_rate"] = {"models": fixes["adam_rate"]}
+    every = resolve_configurations(AblationParams.model_validate(shipped), BASE)["all_fixes"]
+    assert every.models["adam"].optimizer.step_counter == "single"
+    assert every.models["adam"].optimizer.learning_rate == 0.02
+    assert every.models["adam"].optimizer.name == "adam"  # the base stays
+    merged = combine_fixes({n: f["adam"] for n, f in fixes.items()})
+    assert merged == {"optimizer": {"step_counter": "single", "learning_rate": 0.02}}
+    clash = {"a": {"optimizer": {"clip_value": 1.0}}, "b": {"optimizer": {"clip_value": 2.0}}}
+    with pytest.raises(ValueError, match="'a' and 'b' both set optimizer.clip_value"):
+        combine_fixes(clash)
+    shipped["fixes"]["pca_again"] = {"pca_fit_on": "all"}
+    with pytest.raises(ValueError, match="both set pca_fit_on"):
+        resolve_configurations(AblationParams.model_validate(shipped), BASE)
