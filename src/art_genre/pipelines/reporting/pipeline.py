@@ -40,7 +40,7 @@ MODELS = MODEL_NAMES + BASELINE_NAMES
 # Plot name -> node function and its inputs; each figure is saved to `plot_<name>`
 # (data/08_reporting/plots/<name>.png) and read back as PNG bytes by the report.
 PLOTS = {
-    "training_curves": (plot_training_curves, ["reporting_histories"]),
+    "training_curves": (plot_training_curves, ["reporting_histories", "results"]),
     "model_comparison": (
         plot_model_comparison,
         ["intervals", "results", "timings", "params:reporting"],

@@ -58,14 +58,21 @@ def _empty(ax: Any, message: str) -> None:
 # ------------------------------------------------------------------ (a) training
 
 
-def plot_training_curves(histories: Mapping[str, Mapping[str, Any]]) -> Figure:
+def plot_training_curves(
+    histories: Mapping[str, Mapping[str, Any]], results: pd.DataFrame | None = None
+) -> Figure:
     """Training and validation loss and any-match accuracy per epoch, every model.
 
     Ensembles train their stages one after another; their epochs are numbered
-    continuously and dotted lines mark where a new stage starts.
+    continuously and dotted lines mark where a new stage starts. A star marks each
+    ensemble's validation any-match in the results table (same seed). Where a stage's
+    per-epoch any-match is not the ensemble's (the study's scheme: later stages fit
+    residual targets, so their top-1 says nothing about the ensemble), its curve stops
+    after the first stage and the star gives the ensemble's value.
 
     Args:
         histories: ``{model: <model>.history}``.
+        results: The results table (the ensembles' validation any-match).
 
     Returns:
         One figure, two panels (loss; any-match accuracy).
@@ -79,8 +86,9 @@ def plot_training_curves(histories: Mapping[str, Mapping[str, Any]]) -> Figure:
         # earlier models drawn wider, so that identical curves (bnn_study's first stage
         # is the snn) still show both colours
         width = 1.3 + 0.9 * (n_models - 1 - k)
+        table = _table_any_match(results, model, history)
         for ax, key in ((ax_loss, "loss"), (ax_acc, "any_match")):
-            negative |= _plot_history(ax, key, model, history, colours[model], width)
+            negative |= _plot_history(ax, key, model, history, colours[model], width, table)
     ax_loss.set_title("Loss (binary cross-entropy)")
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("loss")
@@ -105,19 +113,47 @@ def plot_training_curves(histories: Mapping[str, Mapping[str, Any]]) -> Figure:
     return fig
 
 
+def _table_any_match(
+    results: pd.DataFrame | None, model: str, history: Mapping[str, Any]
+) -> float | None:
+    """An ensemble's validation any-match in the results table, for the plotted seed."""
+    if results is None or not history.get("stage_of_epoch"):
+        return None
+    rows = results[(results["model"] == model) & (results["split"] == "val")
+                   & (results["metric"] == "any_match_accuracy")]
+    seed = history.get("seed")
+    if seed is not None:
+        rows = rows[rows["seed"] == seed]
+    return float(rows["value"].iloc[0]) if len(rows) else None
+
+
 def _plot_history(
-    ax: Any, key: str, model: str, history: Mapping[str, Any], colour: Any, width: float
+    ax: Any, key: str, model: str, history: Mapping[str, Any], colour: Any, width: float,
+    table: float | None = None,
 ) -> bool:
     """One model's train and validation curves of ``key`` (``loss`` or ``any_match``)
-    and its stage boundaries; whether a loss went below 0."""
+    and its stage boundaries; whether a loss went below 0. ``table``: the ensemble's
+    validation any-match in the results table (a star; curves that disagree with it
+    stop after the first stage)."""
     negative = False
+    stage_of_epoch = history.get("stage_of_epoch") or []
+    last_val = (history.get(f"val_{key}") or [None])[-1]
+    cut = None
+    if key == "any_match" and table is not None and last_val is not None \
+            and abs(last_val - table) > 0.02:
+        cut = sum(1 for s in stage_of_epoch if s == stage_of_epoch[0])  # stage 1 only
     for split, style in (("train", "-"), ("val", "--")):
-        values = [np.nan if v is None else v for v in history.get(f"{split}_{key}", [])]
+        values = [np.nan if v is None else v for v in history.get(f"{split}_{key}", [])][:cut]
         if values:
             ax.plot(range(1, len(values) + 1), values, style, color=colour, lw=width)
             if key == "loss" and np.nanmin(values) < 0:
                 negative = True
-    stages = history.get("stage_of_epoch") or []
+    if key == "any_match" and table is not None:
+        ax.plot([len(stage_of_epoch)], [table], "*", color=colour, ms=12, mec="black")
+        ax.annotate(f"{model} ensemble {table:.3f}", xy=(len(stage_of_epoch), table),
+                    xytext=(-4, -12), textcoords="offset points", ha="right", fontsize=8,
+                    color=colour)
+    stages = stage_of_epoch
     for epoch in range(1, len(stages)):
         if stages[epoch] != stages[epoch - 1]:
             ax.axvline(epoch + 0.5, color=colour, ls=":", lw=1.2)

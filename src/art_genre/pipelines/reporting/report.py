@@ -54,7 +54,7 @@ PLOT_CAPTIONS = {
     "top1_confusion": "Top-1 genre of the single-genre test images: which genre each "
     "model (first seed) picks for images of one genre.",
     "training_curves": "Loss and any-match accuracy per epoch, training and validation "
-    "(first seed).",
+    "(first seed); stars: each ensemble's validation any-match in the results table.",
     "bnn_residuals": "Residual norm of the training targets after each ensemble stage.",
     "genre_distribution": "Images per genre in each split.",
     "genre_cooccurrence": "How often two genres label the same image (all splits).",

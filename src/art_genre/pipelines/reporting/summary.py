@@ -61,7 +61,7 @@ def best_models(intervals: pd.DataFrame, pairwise: pd.DataFrame) -> str:
     sentence = (
         f"On the headline metric, macro-F1 at thresholds tuned on validation, `{best}` "
         f"scores highest: {row['estimate']:.3f} (95 % interval {row['low']:.3f} to "
-        f"{row['high']:.3f}, over {int(row['n_seeds'])} seed(s) and the test {row['units']}s)."
+        f"{row['high']:.3f}, over {_seeds(int(row['n_seeds']))} and the test {row['units']}s)."
     )
     if ties:
         sentence += (
@@ -69,6 +69,10 @@ def best_models(intervals: pd.DataFrame, pairwise: pd.DataFrame) -> str:
             "from it after adjustment for the number of comparisons."
         )
     return sentence
+
+
+def _seeds(n: int) -> str:
+    return "1 seed" if n == 1 else f"{n} seeds"
 
 
 def _names(models: Sequence[str]) -> str:
