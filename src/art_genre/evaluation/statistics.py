@@ -150,9 +150,10 @@ def macro_f1_weighted(W: np.ndarray, Y: np.ndarray, predicted: np.ndarray) -> np
     """
     Y = Y.astype(np.float64)
     predicted = predicted.astype(np.float64)
-    tp = W @ (Y * predicted)
-    positives = W @ Y
-    denominator = positives + W @ predicted  # (TP + FN) + (TP + FP)
+    g = Y.shape[1]
+    counts = W @ np.hstack([Y * predicted, Y, predicted])  # one product: TP, P, predicted
+    tp, positives = counts[:, :g], counts[:, g:2 * g]
+    denominator = positives + counts[:, 2 * g:]  # (TP + FN) + (TP + FP)
     with np.errstate(invalid="ignore", divide="ignore"):
         f1 = np.where(denominator > 0, 2 * tp / denominator, 0.0)
     present = positives > 0
