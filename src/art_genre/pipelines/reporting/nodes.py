@@ -23,7 +23,7 @@ from art_genre.evaluation.results import (
     primary_thresholds,
 )
 from art_genre.evaluation.runs import model_runs
-from art_genre.evaluation.statistics import bootstrap_comparison, choose_units
+from art_genre.evaluation.statistics import Units, bootstrap_comparison, choose_units
 from art_genre.modelling import BASELINE_NAMES, REPORTED_NAMES, check_model_names
 
 from .params import CalibrationParams, ReportingParams
@@ -111,6 +111,14 @@ def artists_of(painting_index: pd.DataFrame, image_ids: Sequence[str]) -> list[s
     return [artists.get(i, "") for i in image_ids]
 
 
+def _units(runs: Mapping[str, Any], painting_index: pd.DataFrame, min_clusters: int) -> Units:
+    """The bootstrap's test units (artists or images), logged with the reason."""
+    test = next(iter(runs.values())).test
+    units = choose_units(test.n_images, artists_of(painting_index, test.image_ids), min_clusters)
+    logger.info("Bootstrap units: %s (%s).", units.kind, units.reason)
+    return units
+
+
 def evaluate_models(
     predictions: Mapping[str, Mapping[str, Any]],
     calibrations: Mapping[str, Mapping[str, Any]],
@@ -144,11 +152,8 @@ def evaluate_models(
     tables, per_genre, thresholds, cuts = [], [], {}, {}
     for model, run in runs.items():
         trained = [bool(train_counts.get(g, {}).get("train", 1)) for g in run.genres]
-        temperatures = (
-            (calibrations.get(model) or {}).get("temperatures")
-            if params.calibration.enabled
-            else None
-        )
+        enabled = params.calibration.enabled
+        temperatures = (calibrations.get(model) or {}).get("temperatures") if enabled else None
         table, seed_thresholds, genre_table = evaluate_runs(
             run, "main", trained, temperatures, params.calibration.n_bins
         )
@@ -158,13 +163,7 @@ def evaluate_models(
         cuts[model] = [np.array([t[g] for g in run.genres]) for t in seed_thresholds]
         _log_headline(model, table)
     results = pd.concat(tables, ignore_index=True)
-    first = next(iter(runs.values())).test
-    units = choose_units(
-        first.n_images,
-        artists_of(painting_index, first.image_ids),
-        params.bootstrap.min_clusters,
-    )
-    logger.info("Bootstrap units: %s (%s).", units.kind, units.reason)
+    units = _units(runs, painting_index, params.bootstrap.min_clusters)
     intervals, pairwise = bootstrap_comparison(
         runs, cuts, HEADLINE, n_boot=params.bootstrap.n_boot, seed=params.bootstrap.seed,
         units=units,
