@@ -62,7 +62,8 @@ def test_claimed_differences_are_distinguishable_after_adjustment(subset):
     section = text.split(f"## {subset}", 1)[1].split("\n## ", 1)[0]
     pairwise = pd.read_csv(ROOT / "docs" / "results" / f"{subset}-pairwise.csv",
                            dtype={"thresholds": str})
-    claims = re.findall(r"`(\w+)` > `(\w+)` \((\w+) ([\w.]+)\)", section)
+    claims = re.findall(r"`(\w+)`\s+>\s+`(\w+)`\s+\((\w+)\s+([\w.]+)\)", section)
+    assert claims, f"no claim found in the {subset} section"
     for better, worse, metric, setting in claims:
         rows = pairwise[(pairwise["metric"] == metric) & (pairwise["thresholds"] == setting)
                         & pairwise["model_a"].isin([better, worse])
