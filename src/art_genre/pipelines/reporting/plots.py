@@ -81,14 +81,17 @@ def plot_training_curves(
     fig = _figure(PAGE_INCHES, 5)
     ax_loss, ax_acc = fig.subplots(1, 2)
     negative = False
+    stars = 0  # ensembles given a star so far: their labels are stacked
     n_models = len(histories)
     for k, (model, history) in enumerate(histories.items()):
         # earlier models drawn wider, so that identical curves (bnn_study's first stage
         # is the snn) still show both colours
         width = 1.3 + 0.9 * (n_models - 1 - k)
         table = _table_any_match(results, model, history)
+        stars += table is not None
         for ax, key in ((ax_loss, "loss"), (ax_acc, "any_match")):
-            negative |= _plot_history(ax, key, model, history, colours[model], width, table)
+            negative |= _plot_history(ax, key, model, history, colours[model], width,
+                                      table, stars)
     ax_loss.set_title("Loss (binary cross-entropy)")
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("loss")
@@ -130,6 +133,7 @@ def _table_any_match(
 def _plot_history(
     ax: Any, key: str, model: str, history: Mapping[str, Any], colour: Any, width: float,
     table: float | None = None,
+    label_row: int = 1,
 ) -> bool:
     """One model's train and validation curves of ``key`` (``loss`` or ``any_match``)
     and its stage boundaries; whether a loss went below 0. ``table``: the ensemble's
@@ -151,7 +155,8 @@ def _plot_history(
     if key == "any_match" and table is not None:
         ax.plot([len(stage_of_epoch)], [table], "*", color=colour, ms=12, mec="black")
         ax.annotate(f"{model} ensemble {table:.3f}", xy=(len(stage_of_epoch), table),
-                    xytext=(-4, -12), textcoords="offset points", ha="right", fontsize=8,
+                    xytext=(-4, -12 * label_row), textcoords="offset points", ha="right",
+                    fontsize=8,
                     color=colour)
     stages = stage_of_epoch
     for epoch in range(1, len(stages)):
