@@ -120,7 +120,7 @@ def test_models_on_other_test_images_are_refused():
     a = _runs("a", Y, logits)
     b = ModelRuns("b", a.genres, a.seeds, a.val, SplitRuns(list("abcdefghij"), Y, logits))
     with pytest.raises(ValueError, match="other images"):
-        bootstrap_comparison({"a": a, "b": b}, {"a": _cuts(a), "b": _cuts(b)}, HEADLINE)
+        bootstrap_comparison({"a": a, "b": b}, {"a": _cuts(a), "b": _cuts(b)}, HEADLINE, 100)
 
 
 # ------------------------------------------------------------- two levels, units, Holm

@@ -309,7 +309,7 @@ def bootstrap_comparison(
     runs: Mapping[str, ModelRuns],
     cuts: Mapping[str, Sequence[np.ndarray]],
     headline: Sequence[tuple[str, str]],
-    n_boot: int = 10_000,
+    n_boot: int,
     seed: int = 0,
     confidence: float = CONFIDENCE,
     units: Units | None = None,
