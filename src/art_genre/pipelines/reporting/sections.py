@@ -713,7 +713,9 @@ def manifest_section(manifest: Mapping[str, Any] | None) -> list[Block]:
     return blocks
 
 
-def calibration_section(summary: pd.DataFrame, calibrations: Mapping[str, Any]) -> list[Block]:
+def calibration_section(
+    summary: pd.DataFrame, calibrations: Mapping[str, Any], n_bins: int
+) -> list[Block]:
     """Brier score and ECE per model, before and after temperature scaling."""
     test = summary[(summary["split"] == "test") & (summary["thresholds"] == "none")]
     if test[test["metric"] == "ece"].empty:
@@ -736,7 +738,7 @@ def calibration_section(summary: pd.DataFrame, calibrations: Mapping[str, Any]) 
              "Brier scaled"],
             rows,
             "Test split, every (painting, genre) probability as one forecast; mean ± sd "
-            "over seeds. ECE: expected calibration error over 15 equal-width bins (0 is "
+            f"over seeds. ECE: expected calibration error over {n_bins} equal-width bins (0 is "
             "perfect); Brier: mean squared error of the probabilities. Scaled: logits "
             "divided by a temperature fitted on that seed's validation split "
             "(`<model>_calibration.json` in `data/06_models`), which changes no 0/1 "
