@@ -72,3 +72,20 @@ def test_claimed_differences_are_distinguishable_after_adjustment(subset):
         row = rows.iloc[0]
         sign = 1 if row["model_a"] == better else -1
         assert row["distinguishable"] and sign * row["difference"] > 0, (better, worse)
+
+
+def test_ablation_table_equals_the_committed_effects():
+    """Every distinguishable macro-F1 effect is a row of the page's ablation table, and
+    every row of that table is distinguishable, figures as committed."""
+    effects = pd.read_csv(ROOT / "docs" / "results" / "best-artworks-ablations.csv",
+                          dtype={"thresholds": str})
+    text = PAGE.read_text(encoding="utf-8")
+    section = text.split("## Ablations (best-artworks)", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines()
+            if line.startswith("| ") and not line.startswith("| fix")]
+    real = effects[(effects["metric"] == "macro_f1") & effects["distinguishable"]]
+    assert len(rows) == len(real)
+    for r in real.itertuples(index=False):
+        expected = (f"| {r.configuration} | {r.model} | {r.study:.3f} → {r.fixed:.3f} | "
+                    f"{r.difference:+.3f} [{r.low:+.3f}, {r.high:+.3f}] | {r.p_adjusted:.3f} |")
+        assert expected in rows, expected
