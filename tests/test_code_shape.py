@@ -45,9 +45,7 @@ KEDRO_ALLOWED = (
 KEDRO_NOT_YET: tuple[Path, ...] = (PACKAGE / "portable.py",)
 """Library modules that still import Kedro, being moved: to be emptied."""
 
-NODES_NOT_YET = {
-    "art_genre.explain.gallery",
-}
+NODES_NOT_YET: set[str] = set()
 """Library modules still wired in as nodes, being moved: to be emptied."""
 
 

@@ -12,7 +12,6 @@ from typing import Any, get_args
 import pytest
 from kedro.config import OmegaConfigLoader
 
-from art_genre.explain.gallery import GalleryParams
 from art_genre.labels import IMAGE_SUFFIXES
 from art_genre.modelling import (
     ABLATED_MODELS,
@@ -24,6 +23,7 @@ from art_genre.modelling import (
 )
 from art_genre.pipelines.ablations.params import AblationParams
 from art_genre.pipelines.predict.params import PredictParams
+from art_genre.pipelines.reporting.gallery import GalleryParams
 from art_genre.quality import OnBadInput
 from tests.conftest import ROOT
 

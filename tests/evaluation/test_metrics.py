@@ -188,7 +188,8 @@ def test_evaluate_runs_layout():
     for split in ("val", "test"):
         rows = table[(table["split"] == split) & (table["seed"] == 42)]
         assert set(rows.loc[rows["thresholds"] == "none", "metric"]) == {
-            "n_images", "any_match_accuracy", "macro_roc_auc", "roc_auc_genres"
+            "n_images", "any_match_accuracy", "macro_roc_auc", "roc_auc_genres",
+            "brier_score", "ece",
         }
         for setting in ("0.5", "tuned"):
             assert set(rows.loc[rows["thresholds"] == setting, "metric"]) == {
@@ -224,3 +225,75 @@ def test_rounded_is_json_ready():
     )
     assert value == {"a": 0.123457, "b": [3, None], "c": True}
     assert type(value["b"][0]) is int
+
+
+def test_calibration_scores_and_temperature():
+    """Over-confident logits (x3 the true log-odds): the fitted temperature is about 3,
+    the ECE falls, and every 0/1 prediction at logit 0 stays the same."""
+    from scipy.special import expit
+
+    from art_genre.evaluation.calibration import (
+        brier_score,
+        calibrated_proba,
+        expected_calibration_error,
+        fit_temperature,
+    )
+
+    rng = np.random.default_rng(0)
+    true_logits = rng.normal(0, 1.5, size=(4000, 3))
+    Y = (rng.random(true_logits.shape) < expit(true_logits)).astype(int)
+    logits = 3 * true_logits
+    temperature = fit_temperature(Y, logits)
+    assert temperature == pytest.approx(3.0, rel=0.1)
+    before = expected_calibration_error(Y, expit(logits), 15)
+    after = expected_calibration_error(Y, calibrated_proba(logits, temperature), 15)
+    assert after < before / 2
+    assert brier_score(Y, calibrated_proba(logits, temperature)) < brier_score(Y, expit(logits))
+    assert ((calibrated_proba(logits, temperature) >= 0.5) == (logits >= 0)).all()
+    # a hand case: two bins, |0.5 - 0.1| * 2/4 + |1 - 0.9| * 2/4 = 0.25
+    assert expected_calibration_error([0, 1, 1, 1], [0.1, 0.1, 0.9, 0.9], 2) == pytest.approx(0.25)
+    assert fit_temperature(np.zeros((0, 3)), np.zeros((0, 3))) == 1.0
+    with pytest.raises(ValueError, match="No forecasts"):
+        expected_calibration_error([], [], 15)
+
+
+def _best_cut_by_fractions(y: np.ndarray, scores: np.ndarray) -> float:
+    """The highest validation score whose cut has the maximal F1, in exact fractions."""
+    from fractions import Fraction
+
+    best, best_f1 = None, Fraction(-1)
+    for cut in sorted(set(scores), reverse=True):
+        predicted = scores >= cut
+        tp = int((predicted & (y == 1)).sum())
+        f1 = Fraction(2 * tp, int(predicted.sum()) + int(y.sum()))
+        if f1 > best_f1:
+            best, best_f1 = cut, f1
+    return float(best)
+
+
+def test_f1_ties_are_decided_from_integer_counts():
+    """Random genres with many exact F1 ties (coarse scores): the cut is the highest
+    score among exactly equal F1s, as integer fractions decide, on every one of them."""
+    from art_genre.evaluation.metrics import tune_threshold
+
+    rng = np.random.default_rng(387)
+    ties_seen = 0
+    for _ in range(387):
+        n = int(rng.integers(5, 60))
+        y = (rng.random(n) < rng.uniform(0.1, 0.6)).astype(int)
+        if not y.sum():
+            continue
+        scores = rng.integers(0, 8, n).astype(float) / 7  # many equal scores
+        cut = _best_cut_by_fractions(y, scores)
+        lower = scores[scores < cut]
+        expected = (cut + lower.max()) / 2 if lower.size else cut
+        assert tune_threshold(y, scores) == expected
+        f1s = [2 * ((scores >= c) & (y == 1)).sum() / ((scores >= c).sum() + y.sum())
+               for c in set(scores)]
+        ties_seen += len(f1s) != len(set(f1s))
+    assert ties_seen > 10  # the case exercises ties
+    # a tie by hand: P = 2; cut 0.9 -> TP 1 of 1 predicted: F1 2/3; cut 0.5 -> TP 2 of 4
+    # predicted: F1 4/6 = 2/3; the higher cut wins
+    y = np.array([1, 0, 0, 1, 0])
+    scores = np.array([0.9, 0.5, 0.5, 0.5, 0.1])
+    assert tune_threshold(y, scores) == pytest.approx((0.9 + 0.5) / 2)

@@ -8,7 +8,8 @@ Columns (:data:`COLUMNS`)::
 
 ``thresholds`` is ``"0.5"``, ``"tuned"`` (per genre, on that seed's validation split) or
 ``"none"`` for scores that use no threshold (``any_match_accuracy``, ``macro_roc_auc``,
-``roc_auc_genres``, ``n_images``). Values are rounded to :data:`~.metrics.DECIMALS`
+``roc_auc_genres``, ``n_images``, and the calibration scores ``brier_score``, ``ece``
+and, with a calibration step, ``brier_score_calibrated`` and ``ece_calibrated``). Values are rounded to :data:`~.metrics.DECIMALS`
 decimals, so the file is byte-identical across reruns.
 """
 
@@ -23,6 +24,7 @@ from scipy.special import expit
 
 from art_genre.nn import any_match_accuracy
 
+from .calibration import brier_score, calibrated_proba, expected_calibration_error
 from .metrics import (
     DECIMALS,
     DEFAULT_LOGIT,
@@ -35,6 +37,8 @@ from .metrics import (
 )
 from .runs import ModelRuns, SplitRuns
 
+ECE_BINS = 15
+"""Equal-width probability bins of the expected calibration error."""
 COLUMNS = ["model", "configuration", "seed", "split", "thresholds", "metric", "value"]
 NO_THRESHOLD = "none"
 HEADLINE = (
@@ -45,15 +49,25 @@ HEADLINE = (
 """The metrics the report leads with (and bootstraps): (metric, thresholds)."""
 
 
-def _threshold_free(split: SplitRuns, seed_index: int) -> dict[str, float]:
+def _threshold_free(
+    split: SplitRuns, seed_index: int, temperature: float | None, n_bins: int
+) -> dict[str, float]:
     logits = split.logits[seed_index]
     auc, auc_genres = macro_roc_auc(split.Y, logits)
-    return {
+    proba = expit(logits)
+    scores = {
         "n_images": split.n_images,
         "any_match_accuracy": any_match_accuracy(split.Y, logits),
         "macro_roc_auc": auc,
         "roc_auc_genres": auc_genres,
+        "brier_score": brier_score(split.Y, proba),
+        "ece": expected_calibration_error(split.Y, proba, n_bins),
     }
+    if temperature is not None:
+        calibrated = calibrated_proba(logits, temperature)
+        scores["brier_score_calibrated"] = brier_score(split.Y, calibrated)
+        scores["ece_calibrated"] = expected_calibration_error(split.Y, calibrated, n_bins)
+    return scores
 
 
 def seed_scores(
@@ -61,6 +75,8 @@ def seed_scores(
     seed_index: int,
     cuts: Mapping[str, np.ndarray],
     trained: Sequence[bool] | None,
+    temperature: float | None = None,
+    n_bins: int = ECE_BINS,
 ) -> Iterable[tuple[str, str, str, float | None]]:
     """Every score of one seed: ``(split, thresholds, metric, value)`` tuples.
 
@@ -69,12 +85,15 @@ def seed_scores(
         seed_index: Which seed (position in ``runs.seeds``).
         cuts: ``{setting: per-genre logit thresholds}``.
         trained: Per genre, whether it had training images.
+        temperature: The seed's fitted temperature (adds ``brier_score_calibrated``
+            and ``ece_calibrated``); ``None``: no calibration step.
+        n_bins: Bins of the expected calibration error.
     """
     for name in ("val", "test"):
         split = runs.split(name)
         if not split.n_images:
             continue
-        for metric, value in _threshold_free(split, seed_index).items():
+        for metric, value in _threshold_free(split, seed_index, temperature, n_bins).items():
             yield name, NO_THRESHOLD, metric, value
         for setting, cut in cuts.items():
             predicted = binarize(split.logits[seed_index], cut)
@@ -86,6 +105,8 @@ def evaluate_runs(
     runs: ModelRuns,
     configuration: str = "main",
     trained: Sequence[bool] | None = None,
+    temperatures: Sequence[float] | None = None,
+    n_bins: int = ECE_BINS,
 ) -> tuple[pd.DataFrame, list[dict[str, float]], pd.DataFrame]:
     """Score one model over its seeds.
 
@@ -97,6 +118,9 @@ def evaluate_runs(
         configuration: The label of its settings in the table (``main`` for the
             comparison, the variant's name in an ablation).
         trained: Per genre, whether it had training images.
+        temperatures: Per seed, the temperature fitted on validation
+            (:func:`~.calibration.fit_temperature`); ``None``: no calibration step.
+        n_bins: Bins of the expected calibration error.
 
     Returns:
         Its rows of the results table, the tuned logit thresholds per seed
@@ -112,7 +136,10 @@ def evaluate_runs(
             "0.5": np.full(len(runs.genres), DEFAULT_LOGIT),
             "tuned": np.array([tuned[g] for g in runs.genres]),
         }
-        for split, setting, metric, value in seed_scores(runs, s, cuts, trained):
+        temperature = None if temperatures is None else temperatures[s]
+        for split, setting, metric, value in seed_scores(
+            runs, s, cuts, trained, temperature, n_bins
+        ):
             rows.append([runs.model, configuration, seed, split, setting, metric, value])
         for setting, cut in cuts.items():
             for name in ("val", "test"):

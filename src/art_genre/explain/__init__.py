@@ -4,7 +4,9 @@
   last feature map (no TensorFlow gradient).
 * :mod:`.overlay` — the painting with a map per genre, as an image a person reads at a
   glance.
-* :mod:`.gallery` — the report's gallery of test paintings, correct and wrong.
+
+The report's gallery of test paintings is a reporting node:
+:mod:`art_genre.pipelines.reporting.gallery`.
 """
 
 from art_genre.explain.cam import (

@@ -118,3 +118,56 @@ def test_ablations_run_on_request_only():
     pipelines = register_pipelines()
     assert "ablations" in pipelines
     assert not set(pipelines["ablations"].all_outputs()) & set(pipelines["__default__"].all_outputs())
+
+
+def test_all_fixes_deep_merges_colliding_blocks():
+    """Two fixes touching one nested block (adam's optimizer) are both kept; two fixes
+    setting one key to different values are refused by name."""
+    from art_genre.pipelines.ablations.nodes import combine_fixes
+
+    fixes = {
+        "adam_step_counter": {"adam": {"optimizer": {"step_counter": "single"}}},
+        "adam_rate": {"adam": {"optimizer": {"learning_rate": 0.02}}},
+    }
+    shipped = _params().model_dump(exclude_none=True)
+    shipped["fixes"]["adam_rate"] = {"models": fixes["adam_rate"]}
+    every = resolve_configurations(AblationParams.model_validate(shipped), BASE)["all_fixes"]
+    assert every.models["adam"].optimizer.step_counter == "single"
+    assert every.models["adam"].optimizer.learning_rate == 0.02
+    assert every.models["adam"].optimizer.name == "adam"  # the base stays
+    merged = combine_fixes({n: f["adam"] for n, f in fixes.items()})
+    assert merged == {"optimizer": {"step_counter": "single", "learning_rate": 0.02}}
+    clash = {"a": {"optimizer": {"clip_value": 1.0}}, "b": {"optimizer": {"clip_value": 2.0}}}
+    with pytest.raises(ValueError, match="'a' and 'b' both set optimizer.clip_value"):
+        combine_fixes(clash)
+    shipped["fixes"]["pca_again"] = {"pca_fit_on": "all"}
+    with pytest.raises(ValueError, match="both set pca_fit_on"):
+        resolve_configurations(AblationParams.model_validate(shipped), BASE)
+
+
+def test_ablation_report_leads_with_the_largest_single_fix():
+    import pandas as pd
+
+    from art_genre.pipelines.ablations.nodes import _effects_table
+    from art_genre.pipelines.ablations.report import ablation_report, largest_effect
+
+    rows = [
+        ["he_init", "snn", "macro_f1", "0.5", 0.186, 0.760, 0.574, 0.45, 0.65, 0.0002],
+        ["he_init", "snn", "any_match_accuracy", "none", 0.8, 0.87, 0.07, 0.04, 0.11, 0.001],
+        ["class_weighting", "adam", "macro_f1", "0.5", 0.78, 0.80, 0.02, -0.01, 0.05, 0.20],
+        ["class_weighting", "adam", "any_match_accuracy", "none", 0.9, 0.9, 0.0, -0.01, 0.01,
+         1.0],
+        ["all_fixes", "snn", "macro_f1", "tuned", 0.186, 0.83, 0.645, 0.56, 0.70, 0.0002],
+        ["all_fixes", "snn", "any_match_accuracy", "none", 0.8, 0.88, 0.08, 0.04, 0.12, 0.02],
+    ]
+    effects = _effects_table(rows)
+    # Holm within a metric (3 effects each): sorted 0.0002, 0.0002, 0.2 -> x3, x2, x1
+    assert list(effects["p_adjusted"]) == [0.0006, 0.003, 0.2, 1.0, 0.0006, 0.04]
+    assert list(effects["distinguishable"]) == [True, True, False, False, True, True]
+    sentence = largest_effect(effects)
+    assert sentence.startswith("The largest effect of a single fix: `he_init`")
+    assert "1 of 2 single-fix effects" in sentence
+    results = pd.DataFrame({"seed": [42, 7]})
+    md, html = ablation_report(effects, results, b"png", "data")
+    assert md.index("## Summary") < md.index("| configuration |")
+    assert largest_effect(effects.assign(distinguishable=False)).startswith("No single fix")

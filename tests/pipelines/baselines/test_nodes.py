@@ -79,3 +79,29 @@ def test_unknown_baseline_and_bad_parameters_are_refused(model_input):
         BaselineParams.model_validate({"seeds": []})
     with pytest.raises(ValidationError):
         BaselineParams.model_validate({"logreg": {"C": 0}})
+
+
+def test_logits_are_the_models_decision_functions(model_input):
+    """logreg: its decision function; mlp: the output pre-activations, whose logistic is
+    predict_proba (without the clipping that saturated at logit(1e-15)); a genre absent
+    from training is never predicted."""
+    from scipy.special import expit
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.neural_network import MLPClassifier
+
+    from art_genre.pipelines.baselines.nodes import SURE, fit_logreg, mlp_logits
+
+    X, Y = model_input["train"]["X"], (np.asarray(model_input["train"]["Y"]) > 0.5).astype(int)
+    params = BaselineParams()
+    logits = fit_logreg(X, Y, params, 0)(X)
+    reference = OneVsRestClassifier(LogisticRegression(C=params.logreg.C,
+                                                       max_iter=params.logreg.max_iter))
+    np.testing.assert_allclose(logits, reference.fit(X, Y).decision_function(X))
+    absent = Y.copy()
+    absent[:, 0] = 0
+    assert (fit_logreg(X, absent, params, 0)(X)[:, 0] == -SURE).all()
+    mlp = MLPClassifier((8,), max_iter=50, random_state=0).fit(X, Y)
+    np.testing.assert_allclose(expit(mlp_logits(mlp, X)), mlp.predict_proba(X), rtol=1e-9)
+    with pytest.raises(ValueError, match="ReLU"):
+        mlp_logits(MLPClassifier(activation="tanh", max_iter=5).fit(X, Y), X)

@@ -222,9 +222,13 @@ def reporting_params() -> dict[str, Any]:
     return {
         "models": list(MODELS),
         "data_dir": "data/01_raw/sample",
+        "title": "Art genre classification: report",
         "max_listed_issues": 50,
         "plots_dir": "plots",
-        "bootstrap": {"n_boot": 300, "seed": 0},
+        "gallery_model": "adam",
+        "gallery_images": 6,
+        "bootstrap": {"n_boot": 300, "seed": 0, "min_clusters": 20},
+        "calibration": {"enabled": True, "n_bins": 15},
         "study": {
             "test_images": 1671,
             "note": "published numbers",
@@ -253,9 +257,24 @@ def png_bytes(fig) -> bytes:
 
 
 @pytest.fixture
-def evaluated(predictions, split_summary, reporting_params) -> dict[str, Any]:
+def calibrations(predictions, reporting_params) -> dict[str, Any]:
+    """Every model's ``<model>.calibration``."""
+    from art_genre.pipelines.reporting.nodes import fit_calibration
+    from art_genre.pipelines.reporting.params import CalibrationParams
+
+    params = CalibrationParams.model_validate(reporting_params["calibration"])
+    return {m: fit_calibration(p, params) for m, p in predictions.items()}
+
+
+@pytest.fixture
+def evaluated(
+    predictions, calibrations, split_summary, painting_index, reporting_params
+) -> dict[str, Any]:
     """``evaluate_models``' six outputs by name."""
     from art_genre.pipelines.reporting.nodes import evaluate_models
 
     names = ["results", "metrics", "thresholds", "per_genre_metrics", "intervals", "pairwise"]
-    return dict(zip(names, evaluate_models(predictions, split_summary, reporting_params), strict=True))
+    outputs = evaluate_models(
+        predictions, calibrations, split_summary, painting_index, reporting_params
+    )
+    return dict(zip(names, outputs, strict=True))

@@ -63,11 +63,14 @@ def test_evaluate_models_shapes(evaluated):
     assert len(evaluated["intervals"]) == 3 * len(MODELS)
 
 
-def test_outputs_are_identical_for_identical_inputs(tmp_path, split_summary, reporting_params):
+def test_outputs_are_identical_for_identical_inputs(
+    tmp_path, split_summary, painting_index, calibrations, reporting_params
+):
     paths = []
     for run in range(2):
         results, metrics, *_ , pairwise = evaluate_models(
-            fake_predictions(seed=0), split_summary, reporting_params
+            fake_predictions(seed=0), calibrations, split_summary, painting_index,
+            reporting_params
         )
         path = tmp_path / f"metrics_{run}.json"
         JSONDataset(filepath=str(path), save_args={"indent": 2}).save(metrics)

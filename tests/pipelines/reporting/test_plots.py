@@ -128,3 +128,27 @@ def test_confusion_with_an_odd_number_of_models(predictions):
     assert visible[1].get_xlabel() and any(
         t.get_visible() for t in visible[1].get_xticklabels()
     )
+
+
+def test_training_curves_agree_with_the_results_table(histories):
+    """An ensemble whose per-epoch any-match is not the ensemble's (the study's later
+    stages fit residuals) is drawn to the end of stage 1 only, with the table's value
+    as a star."""
+    import pandas as pd
+
+    history = dict(histories["bnn_study"])
+    n = len(history["val_any_match"])
+    history["val_any_match"] = [0.9] * 3 + [0.04] * (n - 3)
+    history["train_any_match"] = [0.9] * 3 + [0.0] * (n - 3)
+    history["seed"] = 42
+    results = pd.DataFrame(
+        [["bnn_study", "main", 42, "val", "none", "any_match_accuracy", 0.93]],
+        columns=["model", "configuration", "seed", "split", "thresholds", "metric", "value"],
+    )
+    fig = plot_training_curves({"bnn_study": history}, results)
+    ax_acc = fig.axes[1]
+    lengths = sorted(len(line.get_xdata()) for line in ax_acc.lines
+                     if line.get_linestyle() in ("-", "--"))
+    assert lengths == [3, 3]  # train and validation, stage 1 only
+    stars = [line for line in ax_acc.lines if line.get_marker() == "*"]
+    assert len(stars) == 1 and stars[0].get_ydata()[0] == 0.93

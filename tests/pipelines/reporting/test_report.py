@@ -14,7 +14,7 @@ from .conftest import MODELS, png_bytes
 
 
 def _build(evaluated, histories, timings, model_params, split_summary, issues,
-           pca_summary, feature_params, reporting_params, **plots):
+           pca_summary, feature_params, reporting_params, calibrations=None, **plots):
     return build_report(
         evaluated["results"],
         evaluated["intervals"],
@@ -24,6 +24,7 @@ def _build(evaluated, histories, timings, model_params, split_summary, issues,
         collect_timings(timings, histories),
         histories,
         model_params,
+        calibrations or {},
         split_summary,
         issues[0],
         issues[1],
@@ -67,7 +68,7 @@ def test_report_names_every_model(report):
 
 def test_html_embeds_every_plot_and_md_links_them(report):
     md, html, plots = report
-    assert len(plots) == len(PLOT_CAPTIONS) == 9  # eight plots and the CAM gallery
+    assert len(plots) == len(PLOT_CAPTIONS) == 10  # nine plots and the CAM gallery
     for name, png in plots.items():
         assert f'src="data:image/png;base64,{base64.b64encode(png).decode()}"' in html
         assert f"(plots/{name}.png)" in md
@@ -130,17 +131,18 @@ def test_report_states_spread_intervals_and_real_differences(report, evaluated):
             for line in md.splitlines()
             if line.startswith((f"| {model} | network |", f"| {model} | baseline |"))
         )
-        assert re.search(r"\d\.\d{3} ± \d\.\d{3} \| \[\d\.\d{3}, \d\.\d{3}\]", row)
+        assert re.search(r"\d\.\d{3} ± \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", row)
     assert "Which differences are real" in md
     pairwise = evaluated["pairwise"]
     tuned = pairwise[(pairwise["metric"] == "macro_f1") & (pairwise["thresholds"] == "tuned")]
     n_real = int(tuned["distinguishable"].sum())
     if n_real:
-        assert f"{n_real} of {len(tuned)} pairs are distinguishable" in md
+        assert f"{n_real} of {len(tuned)} pairs are distinguishable after adjustment" in md
     else:
         assert "no two models are distinguishable" in md
     assert "| snn | macro-F1 tuned | 42: " in md  # per-seed values
-    assert "macro f1 vocabulary" in md  # the study's definition beside ours
+    assert "macro f1 vocabulary" in md or "macro f1 (all three)" in md
+    assert "macro-F1 vocabulary @0.5 (ours)" in md  # the study's definition beside its
 
 
 def test_issues_of_one_kind_in_one_file_are_grouped():
@@ -162,3 +164,53 @@ def test_issues_of_one_kind_in_one_file_are_grouped():
         ["labels", "artists.csv", "artist '…' has no image in the painting folder: A, B, C", 3],
         ["decode", "x.jpg", "unreadable image (OSError: truncated)", 1],
     ]
+
+
+def test_report_opens_with_its_summary(report):
+    md, html, _ = report
+    headings = [line for line in md.splitlines() if line.startswith("## ")]
+    assert headings[0] == "## Summary"
+    summary = md.split("## Summary", 1)[1].split("\n## ", 1)[0]
+    first = summary.strip().split("\n\n")[0]
+    assert "scores highest" in first and "95 % interval" in first
+    assert len(re.findall(r"[.:;]\s+(?=[A-Z`])", first)) + 1 <= 8 * 2  # short
+    assert html.index("<h2>Summary</h2>") < html.index("<table")
+
+
+def test_no_literal_asterisks_in_the_html(report):
+    _, html, _ = report
+    text = re.sub(r"<[^>]+>", "", html.split("<body>", 1)[1])
+    assert "*" not in text
+
+
+def test_one_seed_says_so_instead_of_a_zero_spread():
+    import pandas as pd
+
+    from art_genre.pipelines.reporting.sections import mean_sd
+
+    summary = pd.DataFrame(
+        [["m", "main", "test", "none", "any_match_accuracy", 0.8, 0.0, 1],
+         ["n", "main", "test", "none", "any_match_accuracy", 0.7, 0.0, 5],
+         ["o", "main", "test", "none", "any_match_accuracy", 0.6, 0.01, 5]],
+        columns=["model", "configuration", "split", "thresholds", "metric", "mean", "sd",
+                 "n_seeds"],
+    )
+    assert mean_sd(summary, "m", "test", "none", "any_match_accuracy") == "0.800 (1 seed)"
+    assert mean_sd(summary, "n", "test", "none", "any_match_accuracy") == (
+        "0.700 (all 5 seeds equal)"
+    )
+    assert mean_sd(summary, "o", "test", "none", "any_match_accuracy") == "0.600 ± 0.010"
+
+
+def test_skipped_inputs_say_what_was_skipped():
+    import pandas as pd
+
+    from art_genre.pipelines.reporting.sections import skipped_section
+
+    issues = pd.DataFrame(
+        [("labels", "artists.csv", f"artist 'A{i}' has no image in the painting folder")
+         for i in range(46)],
+        columns=["stage", "file", "reason"],
+    )
+    text = skipped_section(issues, 50)[0].text
+    assert "46 × artists.csv: artist has no image in the painting folder" in text

@@ -4,7 +4,8 @@ Every configuration trains the study's three networks (``snn``, ``adam`` and the
 ``bnn``) once per seed on the same split; a training shared by two configurations (a
 fix that does not touch that model) runs once. A fix's effect on a model is the
 difference of the seed-means against the study's configuration on the same test images,
-with a paired bootstrap interval (:mod:`art_genre.evaluation.statistics`).
+with a two-level paired bootstrap interval and a Holm-adjusted p-value
+(:mod:`art_genre.evaluation.statistics`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from sklearn.preprocessing import MultiLabelBinarizer
 
 from art_genre.evaluation.results import evaluate_runs
 from art_genre.evaluation.runs import ModelRuns, model_runs
-from art_genre.evaluation.statistics import resample_weights, score_distribution
+from art_genre.evaluation.statistics import (
+    ALPHA,
+    bootstrap_p,
+    draw,
+    holm,
+    interval,
+    score_distribution,
+)
 from art_genre.features.params import FeatureEngineeringParams
 from art_genre.features.reduction import build_model_input, fit_pca
 from art_genre.modelling import ABLATED_MODELS
@@ -50,12 +58,43 @@ class Configuration:
 
 
 def _merge(base: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``change`` applied, nested blocks merged key by key."""
     out = dict(base)
     for key, value in change.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
             out[key] = _merge(out[key], value)
         else:
             out[key] = value
+    return out
+
+
+def combine_fixes(fixes: Mapping[str, Mapping[str, Any]], path: str = "") -> dict[str, Any]:
+    """Every fix's overrides deep-merged into one (the ``all_fixes`` configuration).
+
+    Two fixes may change different keys of one nested block (both are kept); two fixes
+    that set one key to different values contradict each other.
+
+    Args:
+        fixes: ``{fix name: overrides}`` (nested dicts).
+        path: The block being merged, for the error message.
+
+    Raises:
+        ValueError: If two fixes set the same key to different values.
+    """
+    out: dict[str, Any] = {}
+    owner: dict[str, str] = {}
+    for name, change in fixes.items():
+        for key, value in change.items():
+            where = f"{path}.{key}" if path else key
+            if key not in out:
+                out[key], owner[key] = value, name
+            elif isinstance(value, Mapping) and isinstance(out[key], Mapping):
+                out[key] = combine_fixes({owner[key]: out[key], name: value}, where)
+            elif out[key] != value:
+                raise ValueError(
+                    f"Fixes {owner[key]!r} and {name!r} both set {where} "
+                    f"({out[key]!r} against {value!r}): all_fixes cannot apply both."
+                )
     return out
 
 
@@ -79,11 +118,16 @@ def resolve_configurations(
         The configurations by name, ``study`` first, ``all_fixes`` last.
     """
     study = params.study
+    settings = combine_fixes({
+        name: {k: v for k, v in (("pca_fit_on", f.pca_fit_on), ("thresholds", f.thresholds))
+               if v is not None}
+        for name, f in params.fixes.items()
+    })
     every_fix = Variant(
-        pca_fit_on=next((f.pca_fit_on for f in params.fixes.values() if f.pca_fit_on), None),
-        thresholds=next((f.thresholds for f in params.fixes.values() if f.thresholds), None),
+        pca_fit_on=settings.get("pca_fit_on"),
+        thresholds=settings.get("thresholds"),
         models={
-            m: _merge({}, {k: v for f in params.fixes.values() for k, v in f.models.get(m, {}).items()})
+            m: combine_fixes({n: f.models.get(m, {}) for n, f in params.fixes.items()}, m)
             for m in ABLATED_MODELS
         },
     )
@@ -158,7 +202,7 @@ def run_ablations(
         ``ablation_results`` (the results table's layout, ``configuration`` naming the
         configuration) and ``ablation_effects`` (``configuration``, ``model``,
         ``metric``, ``thresholds``, ``study``, ``fixed``, ``difference``, ``low``,
-        ``high``, ``distinguishable``).
+        ``high``, ``p_value``, ``p_adjusted``, ``distinguishable``).
     """
     # the starting parameters, in the order of ABLATED_MODELS (see ABLATION_STARTS)
     configurations = resolve_configurations(
@@ -193,34 +237,58 @@ def _effects(
     scored: Mapping[tuple[str, str], tuple[ModelRuns, list[np.ndarray]]],
     params: AblationParams,
 ) -> pd.DataFrame:
-    """Each configuration against the study's, per model it touches, with intervals."""
+    """Each configuration against the study's, per model it touches, with intervals.
+
+    The two-level bootstrap of the comparison (:mod:`art_genre.evaluation.statistics`):
+    test images and, per model, seeds are redrawn together. A model's configurations
+    train from the same seeds (the same initial weights and batch order), so one seed
+    draw per model is shared by all its configurations: each delta is paired by seed as
+    well as by image. p-values are Holm-adjusted within each metric over every
+    (configuration, model) effect.
+    """
     study = configurations["study"]
-    n_test = next(iter(scored.values()))[0].test.n_images
-    W = resample_weights(n_test, params.bootstrap.n_boot, np.random.default_rng(params.bootstrap.seed))
-    full = np.ones((1, n_test))
+    draws = {
+        model: draw(
+            {c: scored[c, model][0] for c in configurations if (c, model) in scored},
+            params.bootstrap.n_boot, params.bootstrap.seed, shared_seeds=True,
+        )
+        for model in ABLATED_MODELS
+    }
     rows = []
     for config in configurations.values():
         if config.name == "study":
             continue
         for model in config.touches:
-            base_runs, base_cuts = scored["study", model]
-            runs, cuts = scored[config.name, model]
+            shares, W = draws[model].seeds[config.name], draws[model].W
             for metric in EFFECT_METRICS:
-                base_setting = "none" if metric == "any_match_accuracy" else study.thresholds
-                setting = "none" if metric == "any_match_accuracy" else config.thresholds
-                before = score_distribution(full, base_runs, base_cuts, metric, base_setting)[0]
-                after = score_distribution(full, runs, cuts, metric, setting)[0]
-                diff = score_distribution(W, runs, cuts, metric, setting) - score_distribution(
-                    W, base_runs, base_cuts, metric, base_setting
-                )
-                low, high = np.percentile(diff, [2.5, 97.5])
+                sides = []
+                for c in (study, config):
+                    runs, cuts = scored[c.name, model]
+                    setting = "none" if metric == "any_match_accuracy" else c.thresholds
+                    full = np.ones((1, runs.test.n_images))
+                    sides.append((
+                        score_distribution(full, runs, cuts, metric, setting)[0],
+                        score_distribution(W, runs, cuts, metric, setting, shares),
+                        setting,
+                    ))
+                (before, base, _), (after, fixed, setting) = sides
+                diff = fixed - base
                 rows.append([config.name, model, metric, setting, before, after,
-                             after - before, low, high, bool(low > 0 or high < 0)])
+                             after - before, *interval(diff), bootstrap_p(diff)])
+    return _effects_table(rows)
+
+
+def _effects_table(rows: list[list[Any]]) -> pd.DataFrame:
+    """The effects with Holm-adjusted p-values per metric and the decision."""
     effects = pd.DataFrame(
         rows,
         columns=["configuration", "model", "metric", "thresholds", "study", "fixed",
-                 "difference", "low", "high", "distinguishable"],
+                 "difference", "low", "high", "p_value"],
     )
+    effects["p_adjusted"] = effects.groupby("metric")["p_value"].transform(
+        lambda p: holm(p.to_numpy())
+    )
+    effects["distinguishable"] = effects["p_adjusted"] < ALPHA
     numeric = effects.select_dtypes("float").columns
     effects[numeric] = effects[numeric].round(6)
     return effects

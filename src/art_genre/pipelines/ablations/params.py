@@ -34,11 +34,11 @@ class Variant(BaseModel):
 
 
 class BootstrapParams(BaseModel):
-    """Resampling of the test images for the intervals of each effect."""
+    """The two-level resampling (seeds and test images) behind each effect's interval."""
 
     model_config = ConfigDict(extra="forbid")
 
-    n_boot: int = Field(2000, ge=100)
+    n_boot: int = Field(10_000, ge=100)
     seed: int = 0
 
 

@@ -31,14 +31,44 @@ logger = logging.getLogger(__name__)
 
 SPLITS = ("val", "test")
 EPS = 1e-15
-"""Probabilities are clipped to ``[EPS, 1 - EPS]`` before their logit is taken."""
+"""The prior's frequencies are clipped to ``[EPS, 1 - EPS]`` before their logit is taken."""
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 """Features -> float64 logits of a fitted baseline."""
 
 
+SURE = float(logit(1 - EPS))
+"""The logit of a genre the training split decides alone (never or always present)."""
+
+
 def _logits(proba: np.ndarray) -> np.ndarray:
     return logit(np.clip(np.asarray(proba, dtype=np.float64), EPS, 1 - EPS))
+
+
+def _constant_columns(Y: np.ndarray, logits: np.ndarray) -> np.ndarray:
+    """``logits`` with every genre that is constant in training set to ``∓SURE``.
+
+    scikit-learn's one-vs-rest predicts such a genre with a constant estimator whose
+    decision value is 0, which would read as probability 0.5 (and pass the 0.5 cut).
+    """
+    logits = np.array(logits, dtype=np.float64)
+    logits[:, Y.sum(axis=0) == 0] = -SURE
+    logits[:, Y.sum(axis=0) == len(Y)] = SURE
+    return logits
+
+
+def mlp_logits(model: MLPClassifier, X: np.ndarray) -> np.ndarray:
+    """The MLP's output pre-activations: the logits its ``predict_proba`` squashes.
+
+    scikit-learn exposes no decision function for ``MLPClassifier``; this is its forward
+    pass (ReLU hidden layers, the estimator's default) without the final logistic.
+    """
+    if model.activation != "relu":
+        raise ValueError(f"mlp_logits supports ReLU hidden layers, not {model.activation!r}")
+    a = np.asarray(X, dtype=np.float64)
+    for weights, bias in zip(model.coefs_[:-1], model.intercepts_[:-1], strict=True):
+        a = np.maximum(a @ weights + bias, 0.0)
+    return a @ model.coefs_[-1] + model.intercepts_[-1]
 
 
 def fit_prior(X: np.ndarray, Y: np.ndarray, params: BaselineParams, seed: int) -> Scorer:
@@ -48,7 +78,8 @@ def fit_prior(X: np.ndarray, Y: np.ndarray, params: BaselineParams, seed: int) -
 
 
 def fit_logreg(X: np.ndarray, Y: np.ndarray, params: BaselineParams, seed: int) -> Scorer:
-    """One-vs-rest logistic regression (lbfgs: deterministic, the seed is unused)."""
+    """One-vs-rest logistic regression (lbfgs: deterministic, the seed is unused); its
+    logits are the decision function, a genre constant in training at ``∓SURE``."""
     model = OneVsRestClassifier(
         LogisticRegression(C=params.logreg.C, max_iter=params.logreg.max_iter)
     )
@@ -56,11 +87,12 @@ def fit_logreg(X: np.ndarray, Y: np.ndarray, params: BaselineParams, seed: int) 
         # A genre with no training image is predicted constant, with a warning.
         warnings.simplefilter("ignore", UserWarning)
         model.fit(X, Y)
-    return lambda X_new: _logits(model.predict_proba(X_new))
+    return lambda X_new: _constant_columns(Y, model.decision_function(X_new))
 
 
 def fit_mlp(X: np.ndarray, Y: np.ndarray, params: BaselineParams, seed: int) -> Scorer:
-    """``MLPClassifier`` (Adam, ReLU, logistic outputs) for a fixed number of epochs."""
+    """``MLPClassifier`` (Adam, ReLU, logistic outputs) for a fixed number of epochs; its
+    logits are the output layer's pre-activations (:func:`mlp_logits`)."""
     p = params.mlp
     model = MLPClassifier(
         tuple(p.hidden_layer_sizes),
@@ -73,7 +105,7 @@ def fit_mlp(X: np.ndarray, Y: np.ndarray, params: BaselineParams, seed: int) -> 
         # A fixed epoch budget, as the networks have: not converging is expected.
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, Y)
-    return lambda X_new: _logits(model.predict_proba(X_new))
+    return lambda X_new: mlp_logits(model, X_new)
 
 
 BASELINES: dict[str, Callable[[np.ndarray, np.ndarray, BaselineParams, int], Scorer]] = dict(

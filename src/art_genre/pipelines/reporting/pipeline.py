@@ -4,11 +4,17 @@ import warnings
 
 from kedro.pipeline import Node, Pipeline
 
-from art_genre.explain.gallery import explain_gallery
 from art_genre.modelling import BASELINE_NAMES, MODEL_NAMES
 from art_genre.tags import EVALUATE, REPORT
 
-from .nodes import collect_timings, evaluate_models, gather_by_model, gather_networks
+from .gallery import explain_gallery
+from .nodes import (
+    collect_timings,
+    evaluate_models,
+    fit_calibration,
+    gather_by_model,
+    gather_networks,
+)
 from .plots import (
     plot_bnn_residuals,
     plot_genre_cooccurrence,
@@ -16,6 +22,7 @@ from .plots import (
     plot_model_comparison,
     plot_pca_variance,
     plot_per_genre_f1,
+    plot_reliability,
     plot_top1_confusion,
     plot_training_curves,
 )
@@ -24,7 +31,8 @@ from .report import build_report
 # Kedro needs a node's inputs when the pipeline is built, before parameters are read, so
 # the models are wired here by name: every one of them must have been trained (its
 # `<m>.predictions`, `<m>.history`, `<m>.timing` exist). The parameter `reporting.models`
-# (default: these four) then picks which of them are reported, and in which order.
+# (default: every network and baseline) then picks which of them are reported, and in
+# which order.
 # Adding a model: add its name to `art_genre.modelling.MODEL_NAMES` and `reporting.models`.
 # The baselines (`BASELINE_NAMES`) have predictions and timings but no history.
 MODELS = MODEL_NAMES + BASELINE_NAMES
@@ -32,7 +40,7 @@ MODELS = MODEL_NAMES + BASELINE_NAMES
 # Plot name -> node function and its inputs; each figure is saved to `plot_<name>`
 # (data/08_reporting/plots/<name>.png) and read back as PNG bytes by the report.
 PLOTS = {
-    "training_curves": (plot_training_curves, ["reporting_histories"]),
+    "training_curves": (plot_training_curves, ["reporting_histories", "results"]),
     "model_comparison": (
         plot_model_comparison,
         ["intervals", "results", "timings", "params:reporting"],
@@ -43,6 +51,10 @@ PLOTS = {
     "bnn_residuals": (plot_bnn_residuals, ["reporting_histories"]),
     "genre_cooccurrence": (plot_genre_cooccurrence, ["painting_index"]),
     "top1_confusion": (plot_top1_confusion, ["reporting_predictions"]),
+    "reliability": (
+        plot_reliability,
+        ["reporting_predictions", "reporting_calibrations", "params:reporting.calibration"],
+    ),
 }
 
 
@@ -67,7 +79,20 @@ def _gather(kind: str, source: str, networks_only: bool = False) -> Node:
             outputs=f"reporting_{kind}",
             name=f"gather_{kind}",
             # In memory: a gather runs with whichever stage reads it.
-            tags=[EVALUATE, REPORT] if kind == "predictions" else REPORT,
+            tags=[EVALUATE, REPORT] if kind in ("predictions", "calibrations") else REPORT,
+        )
+
+
+def _calibrate(model: str) -> Node:
+    """The node fitting ``model``'s temperature on validation (``<model>.calibration``)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "One or more dataset names contain '.'")
+        return Node(
+            fit_calibration,
+            inputs=[f"{model}.predictions", "params:reporting.calibration"],
+            outputs=f"{model}.calibration",
+            name=f"fit_calibration_{model}",
+            tags=EVALUATE,
         )
 
 
@@ -81,9 +106,17 @@ def create_pipeline(**kwargs) -> Pipeline:
             _gather("histories", "{m}.history", networks_only=True),
             _gather("timings", "{m}.timing"),
             _gather("model_params", "params:{m}", networks_only=True),
+            *(_calibrate(m) for m in MODELS),
+            _gather("calibrations", "{m}.calibration"),
             Node(
                 evaluate_models,
-                inputs=["reporting_predictions", "split_summary", "params:reporting"],
+                inputs=[
+                    "reporting_predictions",
+                    "reporting_calibrations",
+                    "split_summary",
+                    "painting_index",
+                    "params:reporting",
+                ],
                 outputs=[
                     "results",
                     "metrics",
@@ -123,6 +156,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "timings": "timings",
                     "histories": "reporting_histories",
                     "model_params": "reporting_model_params",
+                    "calibrations": "reporting_calibrations",
                     "split_summary": "split_summary",
                     "data_quality_report": "data_quality_report",
                     "feature_issues": "feature_issues",
@@ -137,7 +171,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 tags=REPORT,
             ),
             # Why this genre (issue 15): test paintings of `reporting.gallery_model`, right
-            # and wrong, with their class activation maps (art_genre.explain.gallery).
+            # and wrong, with their class activation maps (.gallery).
             Node(
                 explain_gallery,
                 inputs={

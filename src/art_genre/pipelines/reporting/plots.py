@@ -19,8 +19,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from sklearn.metrics import confusion_matrix
 
+from art_genre.evaluation.calibration import calibrated_proba, reliability
 from art_genre.evaluation.runs import model_runs
 from art_genre.labels import genre_lists
+
+from .params import CalibrationParams, ReportingParams
 
 SPLIT_COLOURS = {"train": "#4C72B0", "val": "#DD8452", "test": "#55A868"}
 SPLIT_NAMES = {"train": "train", "val": "validation", "test": "test"}
@@ -35,8 +38,13 @@ def model_colours(models: Sequence[str]) -> dict[str, Any]:
     return {m: palette[i % len(palette)] for i, m in enumerate(models)}
 
 
+PAGE_INCHES = 10.0
+"""Widest figure: at the catalog's 110 dpi, 1,100 px, shown unscaled on the report's
+page, so a 7-point label stays above 9 px on screen."""
+
+
 def _figure(width: float, height: float) -> Figure:
-    return Figure(figsize=(width, height), layout="constrained")
+    return Figure(figsize=(min(width, PAGE_INCHES), height), layout="constrained")
 
 
 def _empty(ax: Any, message: str) -> None:
@@ -50,29 +58,40 @@ def _empty(ax: Any, message: str) -> None:
 # ------------------------------------------------------------------ (a) training
 
 
-def plot_training_curves(histories: Mapping[str, Mapping[str, Any]]) -> Figure:
+def plot_training_curves(
+    histories: Mapping[str, Mapping[str, Any]], results: pd.DataFrame | None = None
+) -> Figure:
     """Training and validation loss and any-match accuracy per epoch, every model.
 
     Ensembles train their stages one after another; their epochs are numbered
-    continuously and dotted lines mark where a new stage starts.
+    continuously and dotted lines mark where a new stage starts. A star marks each
+    ensemble's validation any-match in the results table (same seed). Where a stage's
+    per-epoch any-match is not the ensemble's (the study's scheme: later stages fit
+    residual targets, so their top-1 says nothing about the ensemble), its curve stops
+    after the first stage and the star gives the ensemble's value.
 
     Args:
         histories: ``{model: <model>.history}``.
+        results: The results table (the ensembles' validation any-match).
 
     Returns:
         One figure, two panels (loss; any-match accuracy).
     """
     colours = model_colours(list(histories))
-    fig = _figure(12, 5)
+    fig = _figure(PAGE_INCHES, 5)
     ax_loss, ax_acc = fig.subplots(1, 2)
     negative = False
+    stars = 0  # ensembles given a star so far: their labels are stacked
     n_models = len(histories)
     for k, (model, history) in enumerate(histories.items()):
         # earlier models drawn wider, so that identical curves (bnn_study's first stage
         # is the snn) still show both colours
         width = 1.3 + 0.9 * (n_models - 1 - k)
+        table = _table_any_match(results, model, history)
+        stars += table is not None
         for ax, key in ((ax_loss, "loss"), (ax_acc, "any_match")):
-            negative |= _plot_history(ax, key, model, history, colours[model], width)
+            negative |= _plot_history(ax, key, model, history, colours[model], width,
+                                      table, stars)
     ax_loss.set_title("Loss (binary cross-entropy)")
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("loss")
@@ -97,19 +116,49 @@ def plot_training_curves(histories: Mapping[str, Mapping[str, Any]]) -> Figure:
     return fig
 
 
+def _table_any_match(
+    results: pd.DataFrame | None, model: str, history: Mapping[str, Any]
+) -> float | None:
+    """An ensemble's validation any-match in the results table, for the plotted seed."""
+    if results is None or not history.get("stage_of_epoch"):
+        return None
+    rows = results[(results["model"] == model) & (results["split"] == "val")
+                   & (results["metric"] == "any_match_accuracy")]
+    seed = history.get("seed")
+    if seed is not None:
+        rows = rows[rows["seed"] == seed]
+    return float(rows["value"].iloc[0]) if len(rows) else None
+
+
 def _plot_history(
-    ax: Any, key: str, model: str, history: Mapping[str, Any], colour: Any, width: float
+    ax: Any, key: str, model: str, history: Mapping[str, Any], colour: Any, width: float,
+    table: float | None = None,
+    label_row: int = 1,
 ) -> bool:
     """One model's train and validation curves of ``key`` (``loss`` or ``any_match``)
-    and its stage boundaries; whether a loss went below 0."""
+    and its stage boundaries; whether a loss went below 0. ``table``: the ensemble's
+    validation any-match in the results table (a star; curves that disagree with it
+    stop after the first stage)."""
     negative = False
+    stage_of_epoch = history.get("stage_of_epoch") or []
+    last_val = (history.get(f"val_{key}") or [None])[-1]
+    cut = None
+    if key == "any_match" and table is not None and last_val is not None \
+            and abs(last_val - table) > 0.02:
+        cut = sum(1 for s in stage_of_epoch if s == stage_of_epoch[0])  # stage 1 only
     for split, style in (("train", "-"), ("val", "--")):
-        values = [np.nan if v is None else v for v in history.get(f"{split}_{key}", [])]
+        values = [np.nan if v is None else v for v in history.get(f"{split}_{key}", [])][:cut]
         if values:
             ax.plot(range(1, len(values) + 1), values, style, color=colour, lw=width)
             if key == "loss" and np.nanmin(values) < 0:
                 negative = True
-    stages = history.get("stage_of_epoch") or []
+    if key == "any_match" and table is not None:
+        ax.plot([len(stage_of_epoch)], [table], "*", color=colour, ms=12, mec="black")
+        ax.annotate(f"{model} ensemble {table:.3f}", xy=(len(stage_of_epoch), table),
+                    xytext=(-4, -12 * label_row), textcoords="offset points", ha="right",
+                    fontsize=8,
+                    color=colour)
+    stages = stage_of_epoch
     for epoch in range(1, len(stages)):
         if stages[epoch] != stages[epoch - 1]:
             ax.axvline(epoch + 0.5, color=colour, ls=":", lw=1.2)
@@ -157,7 +206,7 @@ def _interval_bars(
     bars = ax.bar(x, estimate, width, color=colours, hatch=hatch, edgecolor="white")
     ax.errorbar(x, estimate, yerr=np.clip(yerr, 0, None), fmt="none", ecolor="black",
                 capsize=3, lw=1)
-    ax.bar_label(bars, fmt="%.3f", fontsize=7, label_type="center", rotation=90,
+    ax.bar_label(bars, fmt="%.3f", fontsize=8, label_type="center", rotation=90,
                  color="white", fontweight="bold")
     for i, model in enumerate(models):
         values = seeds.loc[seeds["model"] == model, "value"].astype(float)
@@ -231,7 +280,7 @@ def plot_model_comparison(
     intervals: pd.DataFrame,
     results: pd.DataFrame,
     timings: Mapping[str, Mapping[str, Any]],
-    reporting_params: Mapping[str, Any] | None = None,
+    reporting_params: ReportingParams | Mapping[str, Any] | None = None,
 ) -> Figure:
     """Test any-match accuracy, test macro-F1 (both thresholds) and training time.
 
@@ -246,15 +295,19 @@ def plot_model_comparison(
             ranges per model) are drawn as black diamonds beside our bars.
 
     Returns:
-        One figure, three panels.
+        One figure, three panels one above the other.
     """
     models = list(dict.fromkeys(intervals["model"]))
     colours = [model_colours(models)[m] for m in models]
-    study = ((reporting_params or {}).get("study") or {}).get("results") or {}
+    study = (
+        ReportingParams.model_validate(reporting_params).study.results
+        if reporting_params
+        else {}
+    )
     test = results[(results["split"] == "test") & (results["configuration"] == "main")]
     x = np.arange(len(models))
-    fig = _figure(max(12, 2.6 * len(models) + 4), 4.8)
-    ax_acc, ax_f1, ax_time = fig.subplots(1, 3)
+    fig = _figure(PAGE_INCHES, 11)  # one panel under the other: legible at page width
+    ax_acc, ax_f1, ax_time = fig.subplots(3, 1)
 
     def rows(metric: str, setting: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         return (
@@ -671,4 +724,55 @@ def plot_top1_confusion(
         f"Top-1 genre of the single-genre {SPLIT_NAMES.get(split, split)} images "
         "(rows: true genre, columns: predicted)"
     )
+    return fig
+
+
+# ------------------------------------------------------------------ calibration
+
+
+def plot_reliability(
+    predictions: Mapping[str, Mapping[str, Any]],
+    calibrations: Mapping[str, Mapping[str, Any]],
+    params: CalibrationParams,
+) -> Figure:
+    """Reliability diagram: observed frequency against predicted probability, per model.
+
+    Every (test image, genre, seed) probability is one forecast; points are the bins of
+    the expected calibration error (marker area: how many forecasts). On the diagonal a
+    probability of 0.8 comes true 80 % of the time. With the calibration step on, a
+    second panel shows the same after temperature scaling.
+
+    Args:
+        predictions: ``{model: <model>.predictions}``.
+        calibrations: ``{model: <model>.calibration}``.
+        params: ``params:reporting.calibration``.
+
+    Returns:
+        One figure, one or two panels.
+    """
+    params = CalibrationParams.model_validate(params)
+    colours = model_colours(list(predictions))
+    panels = [("as trained", False)] + ([("temperature-scaled", True)] if params.enabled else [])
+    fig = _figure(PAGE_INCHES, 5)
+    axes = np.atleast_1d(fig.subplots(1, len(panels), sharey=True))
+    for ax, (title, scaled) in zip(axes, panels, strict=True):
+        ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--")
+        for model, record in predictions.items():
+            test = model_runs(record).test
+            temperatures = (calibrations.get(model) or {}).get("temperatures") or []
+            proba = np.stack([
+                calibrated_proba(test.logits[s], temperatures[s] if scaled else 1.0)
+                for s in range(test.logits.shape[0])
+            ])
+            Y = np.broadcast_to(test.Y, proba.shape)
+            mean_p, observed, count = reliability(Y, proba, params.n_bins)
+            ax.plot(mean_p, observed, "-", color=colours[model], lw=1.2, label=model)
+            ax.scatter(mean_p, observed, s=8 + 60 * count / count.max(), color=colours[model])
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("predicted probability (bin mean)")
+        ax.set_title(f"Test split, {title}")
+    axes[0].set_ylabel("observed frequency")
+    axes[-1].legend(title="model", fontsize=8, loc="upper left")
+    fig.suptitle("Reliability: does a probability of 0.8 come true 80 % of the time?")
     return fig

@@ -9,10 +9,10 @@ from PIL import Image
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
-from art_genre.explain.gallery import choose_gallery, explain_gallery
 from art_genre.features import BackboneSettings
 from art_genre.modelling.classifier import GenreClassifier
 from art_genre.pipelines.reporting import create_pipeline
+from art_genre.pipelines.reporting.gallery import choose_gallery, explain_gallery
 from tests.explain.helpers import GENRES, mlp
 
 pytestmark = pytest.mark.slow  # builds a Keras backbone for the gallery

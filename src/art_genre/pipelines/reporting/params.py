@@ -1,0 +1,90 @@
+"""Typed parameters of the ``reporting`` pipeline (``parameters_reporting.yml``).
+
+Every default lives in the YAML; these models only say what is allowed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class BootstrapParams(BaseModel):
+    """The two-level bootstrap (:mod:`art_genre.evaluation.statistics`).
+
+    Attributes:
+        n_boot: Resamples (seeds within each model and test units, jointly).
+        seed: Seed of the resampling.
+        min_clusters: Fewest test artists for which artists are the resampled units.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    n_boot: int = Field(ge=100)
+    seed: int
+    min_clusters: int = Field(ge=2)
+
+
+class CalibrationParams(BaseModel):
+    """Temperature scaling of each model's logits, fitted on validation.
+
+    Attributes:
+        enabled: Fit a temperature per model (``false``: temperature 1, nothing changes).
+        n_bins: Equal-width probability bins of the expected calibration error.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool
+    n_bins: int = Field(ge=2)
+
+
+class StudyParams(BaseModel):
+    """The study's published results, shown beside ours.
+
+    Attributes:
+        test_images: Its test split's size.
+        note: What its numbers were measured on.
+        results: Per model, ``name``, ``any_match`` (a value or a ``[low, high]``
+            range), optionally ``macro_f1``, ``micro_f1`` and ``train_seconds``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    test_images: int = Field(ge=1)
+    note: str
+    results: dict[str, dict[str, Any]]
+
+
+class ReportingParams(BaseModel):
+    """``params:reporting``.
+
+    Attributes:
+        models: Models to report, in order (names of the roster).
+        bootstrap: See :class:`BootstrapParams`.
+        calibration: See :class:`CalibrationParams`.
+        data_dir: The painting folder, only to name it in the report.
+        title: The report's title.
+        max_listed_issues: Skipped inputs listed one kind per row (all are counted).
+        plots_dir: The plot files, relative to ``report.md``.
+        gallery_model: The network whose test paintings the gallery explains.
+        gallery_images: Paintings in the gallery.
+        study: See :class:`StudyParams`.
+        run_manifest: Not a setting: the run's manifest so far, which
+            :class:`art_genre.hooks.RunManifestHook` hands to the report node.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    models: list[str] = Field(min_length=1)
+    bootstrap: BootstrapParams
+    calibration: CalibrationParams
+    data_dir: str
+    title: str
+    max_listed_issues: int = Field(ge=0)
+    plots_dir: str
+    gallery_model: str
+    gallery_images: int
+    study: StudyParams
+    run_manifest: dict[str, Any] | None = None
