@@ -15,12 +15,17 @@ Only validation data is read; the thresholds are on the scale of the scores give
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 from scipy.special import logit
 
 from art_genre.evaluation.metrics import tune_thresholds
+
+ThresholdRule = Literal["checked", "per_genre", "global"]
+"""How thresholds are chosen on validation (see the module doc); ``checked`` is the
+project's default, measured against the others by ``benchmarks/threshold_rules.py``."""
+THRESHOLD_RULES: tuple[str, ...] = get_args(ThresholdRule)
 
 
 def _midpoints(scores: np.ndarray) -> np.ndarray:
@@ -108,3 +113,43 @@ def checked_thresholds(
         )
         checked[genre] = float(np.clip(cut, low, high))
     return checked
+
+
+def choose_thresholds(
+    Y_val: Any,
+    scores_val: Any,
+    genres: Sequence[str],
+    rule: ThresholdRule = "checked",
+    *,
+    min_positives: int = 5,
+    prior_strength: float = 10.0,
+    bounds: tuple[float, float] = (0.05, 0.9),
+) -> dict[str, float]:
+    """Per-genre thresholds by ``rule``, on the scale of ``scores_val``.
+
+    Args:
+        Y_val: 0/1 validation targets, ``(n, G)``.
+        scores_val: Validation logits, same shape.
+        genres: Column names, in order.
+        rule: ``checked`` (:func:`checked_thresholds` with the keyword settings),
+            ``per_genre`` (each genre's F1-best cut) or ``global`` (one cut for all).
+        min_positives: See :func:`checked_thresholds`.
+        prior_strength: See :func:`checked_thresholds`.
+        bounds: See :func:`checked_thresholds`.
+
+    Returns:
+        ``{genre: threshold}`` in column order.
+
+    Raises:
+        ValueError: For an unknown rule.
+    """
+    if rule == "per_genre":
+        return tune_thresholds(Y_val, scores_val, genres)
+    if rule == "global":
+        return dict.fromkeys(genres, global_threshold(Y_val, scores_val))
+    if rule == "checked":
+        return checked_thresholds(
+            Y_val, scores_val, genres, min_positives=min_positives,
+            prior_strength=prior_strength, bounds=bounds,
+        )
+    raise ValueError(f"Unknown threshold rule {rule!r}; use one of {THRESHOLD_RULES}")

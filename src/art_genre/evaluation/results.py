@@ -15,7 +15,7 @@ decimals, so the file is byte-identical across reruns.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -107,11 +107,13 @@ def evaluate_runs(
     trained: Sequence[bool] | None = None,
     temperatures: Sequence[float] | None = None,
     n_bins: int = ECE_BINS,
+    tune: Callable[[Any, Any, Sequence[str]], dict[str, float]] = tune_thresholds,
 ) -> tuple[pd.DataFrame, list[dict[str, float]], pd.DataFrame]:
     """Score one model over its seeds.
 
-    For each seed the per-genre thresholds are tuned on that seed's validation logits
-    (never on test); every metric is computed at 0.5 and at the tuned thresholds.
+    For each seed the per-genre thresholds are chosen on that seed's validation logits
+    by ``tune`` (never on test); every metric is computed at 0.5 and at those
+    thresholds (the ``tuned`` setting).
 
     Args:
         runs: The model's runs.
@@ -121,6 +123,9 @@ def evaluate_runs(
         temperatures: Per seed, the temperature fitted on validation
             (:func:`~.calibration.fit_temperature`); ``None``: no calibration step.
         n_bins: Bins of the expected calibration error.
+        tune: ``(Y_val, logits_val, genres) -> {genre: logit}``, the decision rule's
+            thresholds (default: each genre's F1-best cut; the reporting pipeline
+            passes :func:`~.decision.choose_thresholds` with its parameters).
 
     Returns:
         Its rows of the results table, the tuned logit thresholds per seed
@@ -130,7 +135,7 @@ def evaluate_runs(
     """
     rows, thresholds, tables = [], [], []
     for s, seed in enumerate(runs.seeds):
-        tuned = tune_thresholds(runs.val.Y, runs.val.logits[s], runs.genres)
+        tuned = tune(runs.val.Y, runs.val.logits[s], runs.genres)
         thresholds.append(tuned)
         cuts = {
             "0.5": np.full(len(runs.genres), DEFAULT_LOGIT),

@@ -229,6 +229,9 @@ def reporting_params() -> dict[str, Any]:
         "gallery_images": 6,
         "bootstrap": {"n_boot": 300, "seed": 0, "min_clusters": 20},
         "calibration": {"enabled": True, "n_bins": 15},
+        # each genre's own F1-best cut: what the fakes' expectations are written for
+        "thresholds": {"rule": "per_genre", "min_positives": 5, "prior_strength": 10,
+                       "bounds": [0.05, 0.9]},
         "study": {
             "test_images": 1671,
             "note": "published numbers",

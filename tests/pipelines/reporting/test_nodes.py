@@ -92,3 +92,24 @@ def test_collect_timings(timings, histories):
         "epochs_run": 9,
     }
     assert result["prior"]["epochs_run"] is None  # baselines have no history
+
+
+def test_the_configured_rule_chooses_the_thresholds(
+    split_summary, painting_index, calibrations, reporting_params
+):
+    """``reporting.thresholds.rule: checked`` keeps every cut within its bounds (a
+    genre with p >= 0.9 is always assigned); ``per_genre`` may leave them."""
+    checked = {**reporting_params, "thresholds": {**reporting_params["thresholds"],
+                                                  "rule": "checked", "bounds": [0.2, 0.6]}}
+    outputs = evaluate_models(
+        fake_predictions(seed=0), calibrations, split_summary, painting_index, checked
+    )
+    thresholds = outputs[2]
+    for model in MODELS:
+        cuts = [t["probability"] for t in thresholds[model]["genres"].values()]
+        assert all(0.2 - 1e-9 <= p <= 0.6 + 1e-9 for p in cuts), (model, cuts)
+    with pytest.raises(ValueError, match="bounds"):
+        evaluate_models(
+            fake_predictions(seed=0), calibrations, split_summary, painting_index,
+            {**checked, "thresholds": {**checked["thresholds"], "bounds": [0.6, 0.2]}},
+        )

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from art_genre.evaluation.calibration import fit_temperature
+from art_genre.evaluation.decision import choose_thresholds
 from art_genre.evaluation.metrics import rounded
 from art_genre.evaluation.results import (
     HEADLINE,
@@ -155,7 +157,8 @@ def evaluate_models(
         enabled = params.calibration.enabled
         temperatures = (calibrations.get(model) or {}).get("temperatures") if enabled else None
         table, seed_thresholds, genre_table = evaluate_runs(
-            run, "main", trained, temperatures, params.calibration.n_bins
+            run, "main", trained, temperatures, params.calibration.n_bins,
+            tune=partial(choose_thresholds, **params.thresholds.model_dump()),
         )
         tables.append(table)
         per_genre.append(genre_table)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from art_genre.evaluation.decision import ThresholdRule
 
 
 class BootstrapParams(BaseModel):
@@ -40,6 +42,39 @@ class CalibrationParams(BaseModel):
     n_bins: int = Field(ge=2)
 
 
+class ThresholdParams(BaseModel):
+    """How each genre's threshold is chosen on validation: the decision rule ``predict``
+    applies, and the report's ``tuned`` setting (:mod:`art_genre.evaluation.decision`).
+
+    Attributes:
+        rule: ``checked`` (each genre's F1-best cut shrunk toward one global cut, within
+            bounds), ``per_genre`` (each genre's own F1-best cut) or ``global`` (one cut
+            for every genre). Measured by ``benchmarks/threshold_rules.py``.
+        min_positives: ``checked``: fewest validation positives for a genre's own cut
+            to count (fewer: the global cut).
+        prior_strength: ``checked``: weight of the global cut, in validation positives.
+        bounds: ``checked``: lowest and highest threshold, as probabilities (with 0.9 on
+            top, a genre the model gives 0.9 or more is always assigned).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule: ThresholdRule
+    min_positives: int = Field(ge=1)
+    prior_strength: float = Field(ge=0)
+    bounds: tuple[float, float]
+
+    @model_validator(mode="after")
+    def _bounds_are_probabilities(self) -> ThresholdParams:
+        low, high = self.bounds
+        if not 0 < low < high < 1:
+            raise ValueError(
+                f"thresholds.bounds must be two probabilities 0 < low < high < 1, got "
+                f"{list(self.bounds)}"
+            )
+        return self
+
+
 class StudyParams(BaseModel):
     """The study's published results, shown beside ours.
 
@@ -64,6 +99,7 @@ class ReportingParams(BaseModel):
         models: Models to report, in order (names of the roster).
         bootstrap: See :class:`BootstrapParams`.
         calibration: See :class:`CalibrationParams`.
+        thresholds: See :class:`ThresholdParams`.
         data_dir: The painting folder, only to name it in the report.
         title: The report's title.
         max_listed_issues: Skipped inputs listed one kind per row (all are counted).
@@ -80,6 +116,7 @@ class ReportingParams(BaseModel):
     models: list[str] = Field(min_length=1)
     bootstrap: BootstrapParams
     calibration: CalibrationParams
+    thresholds: ThresholdParams
     data_dir: str
     title: str
     max_listed_issues: int = Field(ge=0)

@@ -546,8 +546,9 @@ def caveats_section(
     items.append(f"Bootstrap units: {units_reason}.")
     items.append(
         "Any-match accuracy is lenient: the top-1 genre only has to be one of the artist's "
-        "genres. Thresholds are tuned per genre and seed on the validation split, never on "
-        "test; scores, rankings and cuts are taken on float64 logits."
+        "genres. Thresholds are chosen per genre and seed on the validation split, never on "
+        "test, by the decision rule `predict` applies (`reporting.thresholds`); scores, "
+        "rankings and cuts are taken on float64 logits."
     )
     if set(BOOSTED_NAMES) & set(models):
         items.append(
