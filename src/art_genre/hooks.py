@@ -405,8 +405,8 @@ class MlflowTrackingHook:
 
 def artefact_error(error: BaseException | None) -> BaseException | None:
     """The art_genre artefact error in an exception chain, if there is one."""
+    from art_genre.artefacts import ArtefactFormatError
     from art_genre.modelling.classifier import IncompatibleArtefactsError
-    from art_genre.portable import ArtefactFormatError
 
     seen = set()
     while error is not None and id(error) not in seen:

@@ -9,35 +9,33 @@ from kedro.io.core import DatasetError, Version
 from art_genre.datasets import (
     AtomicCSVDataset,
     AtomicJSONDataset,
-    AtomicPickleDataset,
     OptionalCSVDataset,
     PartitionedCacheDataset,
 )
 
 
-class _Unpicklable:
-    def __reduce__(self):
-        raise RuntimeError("killed mid-write")
+class _Unserialisable:
+    """Fails JSON encoding after the values before it were written: a save killed mid-write."""
 
 
 def test_a_failed_save_leaves_neither_a_partial_file_nor_a_temporary(tmp_path):
-    target = tmp_path / "model.pkl"
+    target = tmp_path / "metrics.json"
     with pytest.raises(DatasetError):
-        AtomicPickleDataset(filepath=str(target)).save({"w": [1.0] * 1000, "x": _Unpicklable()})
+        AtomicJSONDataset(filepath=str(target)).save({"w": [1.0] * 1000, "x": _Unserialisable()})
     assert list(tmp_path.iterdir()) == []
 
 
 def test_a_failed_save_keeps_the_previous_file_intact(tmp_path):
-    dataset = AtomicPickleDataset(filepath=str(tmp_path / "model.pkl"))
+    dataset = AtomicJSONDataset(filepath=str(tmp_path / "metrics.json"))
     dataset.save({"version": 1})
     with pytest.raises(DatasetError):
-        dataset.save({"version": 2, "x": _Unpicklable()})
+        dataset.save({"version": 2, "x": _Unserialisable()})
     assert dataset.load() == {"version": 1}
-    assert [p.name for p in tmp_path.iterdir()] == ["model.pkl"]
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
 
 
 def test_atomic_versioned_json_and_csv_round_trip(tmp_path):
-    versioned = AtomicPickleDataset(filepath=str(tmp_path / "m.pkl"), version=Version(None, None))
+    versioned = AtomicJSONDataset(filepath=str(tmp_path / "m.json"), version=Version(None, None))
     versioned.save([1, 2])
     assert versioned.load() == [1, 2]
     json_ds = AtomicJSONDataset(filepath=str(tmp_path / "metrics.json"))

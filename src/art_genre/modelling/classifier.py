@@ -30,11 +30,11 @@ class GenreClassifier:
         params: The parameters it was trained with.
         train_seconds: Wall time of the training.
         pca_hash: Content hash of the PCA it was trained on
-            (:func:`art_genre.portable.transform_hash`; ``predict`` refuses another).
+            (:func:`art_genre.artefacts.transform_hash`; ``predict`` refuses another).
         scaler_hash: Content hash of the scaler it was trained on.
 
     Saved without pickle as weights (``.npz``) and JSON metadata
-    (:mod:`art_genre.modelling.persistence`).
+    (:mod:`art_genre.artefacts.models`).
     """
 
     name: str

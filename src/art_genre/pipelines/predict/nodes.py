@@ -17,6 +17,7 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from art_genre.artefacts import classifier_hash, transform_hash
 from art_genre.explain.cam import Explanation, explain_features
 from art_genre.explain.overlay import compact, genre_title, panel_image, render_overlay
 from art_genre.features import (
@@ -29,8 +30,6 @@ from art_genre.features import (
 from art_genre.features.reduction import reduce_features
 from art_genre.labels import hidden_or_leftover
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
-from art_genre.modelling.persistence import classifier_hash
-from art_genre.portable import transform_hash
 from art_genre.quality import IssueLog
 
 from .params import OverlayFormat, PredictParams

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from art_genre.artefacts import classifier_hash
 from art_genre.modelling.classifier import GenreClassifier
-from art_genre.modelling.persistence import classifier_hash
 
 
 def bind_thresholds(
