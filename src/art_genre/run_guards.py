@@ -122,6 +122,26 @@ def mark_predictions_stale(catalog: Any) -> None:
     logger.warning("predict failed: the previous %s is now %s (not current).", path, stale)
 
 
+def run_lock_settings(catalog: Any) -> RunLockParams:
+    """``params:run_lock`` (defaults when absent).
+
+    Raises:
+        ParameterError: One line naming the invalid setting.
+    """
+    from pydantic import ValidationError
+
+    if "params:run_lock" not in catalog:
+        return RunLockParams()
+    try:
+        return RunLockParams.model_validate(_plain(catalog.load("params:run_lock")))
+    except ValidationError as error:
+        problems = "; ".join(
+            f"run_lock.{'.'.join(map(str, e['loc']))}: {e['msg']} (got {e.get('input')!r})"
+            for e in error.errors()
+        )
+        raise ParameterError(f"invalid parameters: {problems}; fix them in conf/ or --params.") from None
+
+
 class RunGuardHook:
     """The run lock around each run and the checks before its first node."""
 
@@ -131,9 +151,7 @@ class RunGuardHook:
     @hook_impl(tryfirst=True)  # before the manifest and MLflow start anything
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
         """Take the lock (or refuse, naming its holder), then make the cross-checks."""
-        settings = RunLockParams()
-        if "params:run_lock" in catalog:
-            settings = RunLockParams.model_validate(_plain(catalog.load("params:run_lock")))
+        settings = run_lock_settings(catalog)
         project = Path(run_params.get("project_path") or ".")
         self._lock = RunLock(project / "data", settings.wait_seconds)
         self._lock.acquire()
