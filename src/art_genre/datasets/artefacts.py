@@ -41,6 +41,7 @@ from art_genre.artefacts import (
     classifier_from_parts,
     classifier_to_parts,
     content_hash,
+    data_hash,
     from_parts,
     model_hash,
     read_npz,
@@ -473,9 +474,10 @@ class GenreVocabularyDataset(AtomicSaveMixin, JSONDataset):
 class BoundThresholdsDataset(AtomicSaveMixin, JSONDataset):
     """One model's tuned thresholds with the model's hash (JSON, versioned with the model).
 
-    ``json.JSONDataset`` with atomic local saves and one clear error, naming the file and
-    ``rerun``, when there is no such file yet (artefacts from before thresholds were
-    bound to their models, or a model never reported).
+    ``json.JSONDataset`` with atomic local saves and a content hash of its own: the
+    saved record carries ``sha256`` (:func:`~art_genre.artefacts.data_hash` of the rest),
+    so a hand-edited threshold is refused like a tampered model. A missing, truncated,
+    edited or unhashed file is one line naming the file and ``rerun``.
     """
 
     def __init__(self, *, rerun: str = "kedro run --pipelines reporting", **kwargs: Any) -> None:
@@ -486,14 +488,35 @@ class BoundThresholdsDataset(AtomicSaveMixin, JSONDataset):
         super().__init__(**kwargs)
         self._rerun = rerun
 
+    def save(self, data: dict[str, Any]) -> None:
+        """Save the record with its content hash (``sha256``)."""
+        record = {k: v for k, v in data.items() if k != "sha256"}
+        super().save({**record, "sha256": data_hash(record)})
+
     def load(self) -> Any:
-        """The thresholds record.
+        """The thresholds record (without ``sha256``), checked against its hash.
 
         Raises:
-            ArtefactDatasetError: When there is no file (naming the command).
+            ArtefactDatasetError: When there is no file, or it is truncated, corrupt,
+                edited after it was written or has no hash (naming the file and command).
         """
         if not self._exists():
             raise ArtefactDatasetError(
                 f"{self._filepath} does not exist yet; write it with `{self._rerun}`."
             )
-        return super().load()
+        path = get_filepath_str(self._get_load_path(), self._protocol)
+        try:
+            with self._fs.open(path, mode="r", encoding="utf-8") as file:
+                record = json.load(file)
+            expected = record.pop("sha256")
+        except Exception as error:  # noqa: BLE001 - every way a file can be broken
+            raise ArtefactDatasetError(
+                f"{path} is corrupt, truncated or has no content hash "
+                f"({type(error).__name__}); write it again with `{self._rerun}`."
+            ) from None
+        if data_hash(record) != expected:
+            raise ArtefactDatasetError(
+                f"{path} does not match its recorded hash (edited after it was written); "
+                f"write it again with `{self._rerun}`."
+            )
+        return record

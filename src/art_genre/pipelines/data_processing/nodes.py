@@ -32,10 +32,12 @@ from art_genre.labels import (
     split_genres,
 )
 from art_genre.quality import (
+    NOT_UTF8,
     QUALITY_COLUMNS,
     IssueLog,
     describe_error,
     empty_file_reason,
+    is_utf8_name,
 )
 
 from .params import DataProcessingParams, SplitParams
@@ -150,6 +152,9 @@ def _name_candidates(
     (listed in ``issues``, except the layout's own ``artists.csv``)."""
     path = PurePosixPath(image_id)
     if image_id == ARTISTS_CSV and layout != "folders":
+        return None
+    if not is_utf8_name(image_id):
+        issues.add(image_id, NOT_UTF8)
         return None
     if hidden_or_leftover(image_id):
         issues.add(image_id, "hidden file or macOS archive leftover")
