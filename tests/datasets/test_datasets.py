@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from kedro.io.core import DatasetError, Version
@@ -54,6 +55,44 @@ def test_partitioned_cache_is_empty_before_its_first_save(tmp_path):
     assert cache.load() == {}
     cache.save({"a/b": 1})
     assert {k: f() for k, f in cache.load().items()} == {"a/b": 1}
+
+
+def _flip_a_feature_bit(path):
+    """Flip one bit of the ``features`` array, keeping the archive itself valid."""
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    arrays["features"].view(np.uint32).flat[3] ^= 1 << 4
+    with open(path, "wb") as file:
+        np.savez(file, **arrays)
+
+
+@pytest.mark.parametrize("damage", ["flipped bit", "truncated"])
+def test_a_verified_cache_moves_an_unreadable_shard_aside(tmp_path, caplog, damage):
+    def cache():
+        return PartitionedCacheDataset(
+            path=str(tmp_path / "cache"), dataset="art_genre.datasets.ArrayBundleDataset",
+            filename_suffix=".npz", verify=True,
+        )
+
+    shards = {f"fp/{n}": {"image_ids": [f"i{n}"], "features": np.ones((1, 4), np.float32) * n}
+              for n in range(3)}
+    cache().save(shards)
+    broken = tmp_path / "cache/fp/1.npz"
+    if damage == "truncated":
+        broken.write_bytes(broken.read_bytes()[:100])
+    else:
+        _flip_a_feature_bit(broken)
+    loaded = cache().load()
+    assert sorted(loaded) == ["fp/0", "fp/2"]  # the others are still cached
+    assert not broken.exists()
+    kept = tmp_path / "cache.corrupt/fp/1.npz"
+    assert kept.exists()  # moved aside, not deleted
+    assert str(broken) in caplog.text and "made again in this run" in caplog.text
+    cache().save({"fp/1": shards["fp/1"]})  # the pipeline writes it again
+    assert sorted(cache().load()) == ["fp/0", "fp/1", "fp/2"]
+    _flip_a_feature_bit(broken)
+    cache().load()
+    assert (tmp_path / "cache.corrupt/fp/1.1.npz").exists()  # a second one kept beside
 
 
 def test_optional_csv(tmp_path):
