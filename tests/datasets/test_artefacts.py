@@ -321,3 +321,49 @@ def test_the_artefacts_package_does_not_import_kedro():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "False"
+
+
+THRESHOLDS = {"model": "snn", "model_hash": "h" * 64, "seed": 42, "genres": GENRES,
+              "thresholds": {g: {"logit": -0.5 + i, "probability": 0.4}
+                             for i, g in enumerate(GENRES)}}
+
+
+def _edit_logit(text: str) -> str:
+    record = json.loads(text)
+    record["thresholds"]["Cubism"]["logit"] = 50.0
+    return json.dumps(record)
+
+
+def _drop_genre(text: str) -> str:
+    record = json.loads(text)
+    del record["thresholds"]["Cubism"]
+    return json.dumps(record)
+
+
+def _drop_hash(text: str) -> str:
+    record = json.loads(text)
+    del record["sha256"]
+    return json.dumps(record)
+
+
+@pytest.mark.parametrize(
+    ("tamper", "says"),
+    [
+        (_edit_logit, "does not match its recorded hash"),
+        (_drop_genre, "does not match its recorded hash"),
+        (_drop_hash, "has no content hash"),
+        (lambda text: text[: len(text) // 2], "truncated"),
+        (lambda text: "", "truncated"),
+    ],
+    ids=["edited logit", "missing genre", "no hash", "truncated", "empty"],
+)
+def test_tampered_thresholds_are_one_line_naming_the_file_and_the_fix(tmp_path, tamper, says):
+    from art_genre.datasets import BoundThresholdsDataset
+
+    path = tmp_path / "snn_thresholds.json"
+    BoundThresholdsDataset(filepath=str(path)).save(THRESHOLDS)
+    assert BoundThresholdsDataset(filepath=str(path)).load() == THRESHOLDS  # round trip
+    path.write_text(tamper(path.read_text()))
+    with pytest.raises(ArtefactFormatError) as error:
+        BoundThresholdsDataset(filepath=str(path)).load()
+    _one_line_naming(error, str(path), says, "kedro run --pipelines reporting")
