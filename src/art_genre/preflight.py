@@ -17,7 +17,9 @@ from art_genre.labels import hidden_or_leftover
 
 
 class ParameterError(ValueError):
-    """Settings that cannot work together, or an input folder that cannot be used."""
+    """A user's mistake in settings or input data: settings that cannot work together,
+    a folder that cannot be used, a split that leaves a side empty. Its message is one
+    line naming the setting or file and the fix; ``kedro run`` prints it alone."""
 
 
 def training_images_at_most(n_images: int, strategy: str, test_size: float,

@@ -193,9 +193,10 @@ def _one_line_types() -> tuple[type[BaseException], ...]:
 
     from art_genre.artefacts import ArtefactFormatError
     from art_genre.modelling.classifier import IncompatibleArtefactsError
+    from art_genre.quality import BadInputError
 
     return (ArtefactFormatError, IncompatibleArtefactsError, RunLockedError,
-            ParameterError, ParameterValidationError)
+            ParameterError, ParameterValidationError, BadInputError)
 
 
 def user_error(error: BaseException | None) -> BaseException | None:

@@ -106,11 +106,12 @@ class GenreClassifier:
         if list(genres) != list(self.genres):
             raise IncompatibleArtefactsError(
                 f"Model {self.name!r} was trained on the genres {self.genres}, but the "
-                f"genre vocabulary now is {list(genres)}; retrain the model."
+                f"genre vocabulary now is {list(genres)}; retrain every model and the report "
+                f"with `kedro run`."
             )
         if feature_fingerprint != self.feature_fingerprint:
             raise IncompatibleArtefactsError(
                 f"Model {self.name!r} was trained on features of backbone fingerprint "
                 f"{self.feature_fingerprint}, but the PCA and scaler now come from "
-                f"{feature_fingerprint}; rerun feature_engineering and the model."
+                f"{feature_fingerprint}; retrain every model and the report with `kedro run`."
             )
