@@ -145,13 +145,6 @@ def select_model(
     genres = [str(g) for g in genre_vocabulary.classes_]
     model.check_compatible(genres, fingerprint)
     check_hash_chain(params.model, model, feature_scaler, pca, model_thresholds)
-    tuned = model_thresholds.get("thresholds") or {}
-    missing = [g for g in genres if g not in tuned]
-    if missing:
-        raise IncompatibleArtefactsError(
-            f"{thresholds_file(params.model)} has no threshold for {', '.join(missing)}; "
-            f"rerun `kedro run --pipelines reporting`."
-        )
     return {
         "model": params.model,
         "classifier": model,
@@ -160,9 +153,24 @@ def select_model(
             **{k: backbone_settings.get(k, v) for k, v in OPTIONAL_SETTING_FIELDS.items()},
         },
         "batch_size": int(backbone_settings.get("batch_size", 32)),
-        # the exact cuts: logits, compared with logit >= threshold
-        "thresholds": np.array([tuned[g]["logit"] for g in genres], dtype=np.float64),
+        "thresholds": tuned_logits(params.model, genres, model_thresholds),
     }
+
+
+def tuned_logits(model: str, genres: list[str], model_thresholds: dict[str, Any]) -> np.ndarray:
+    """The exact cuts, one logit per genre in vocabulary order (``logit >= threshold``).
+
+    Raises:
+        IncompatibleArtefactsError: If a genre has no threshold, naming the fix.
+    """
+    tuned = model_thresholds.get("thresholds") or {}
+    missing = [g for g in genres if g not in tuned]
+    if missing:
+        raise IncompatibleArtefactsError(
+            f"{thresholds_file(model)} has no threshold for {', '.join(missing)}; "
+            f"rerun `kedro run --pipelines reporting`."
+        )
+    return np.array([tuned[g]["logit"] for g in genres], dtype=np.float64)
 
 
 def extract_new_features(
