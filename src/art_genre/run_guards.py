@@ -151,6 +151,7 @@ class RunGuardHook:
     @hook_impl(tryfirst=True)  # before the manifest and MLflow start anything
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
         """Take the lock (or refuse, naming its holder), then make the cross-checks."""
+        self._release()  # a lock a failed hook of an earlier run in this process kept
         settings = run_lock_settings(catalog)
         project = Path(run_params.get("project_path") or ".")
         self._lock = RunLock(project / "data", settings.wait_seconds)
