@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from art_genre.hooks import parameter_problems
 from art_genre.preflight import (
     ParameterError,
     check_folder,
     image_files,
     training_images_at_most,
 )
-from art_genre.run_guards import parameter_problems
 from art_genre.run_lock import RunLock, RunLockedError
 from tests.conftest import copy_project
 

@@ -14,13 +14,17 @@ CONFIG_LOADER_ARGS = {
     "merge_strategy": {"parameters": "soft"},
 }
 
-# Hooks: the run lock and the checks before the first node (run_guards.py), the run
+# Hooks: the run lock and the checks before the first node (hooks/guards.py), the run
 # manifest (data/08_reporting/run_manifest.json) and the MLflow run history, and one line
 # for a user's mistake. kedro-mlflow's own hook is not auto-registered: MlflowTrackingHook
 # creates it only where tracking is on (conf/<env>/mlflow.yml), so that an environment
 # without tracking (test) never imports MLflow nor opens its database.
-from art_genre.hooks import MlflowTrackingHook, RunManifestHook  # noqa: E402
-from art_genre.run_guards import ClearErrorsHook, RunGuardHook  # noqa: E402
+from art_genre.hooks import (  # noqa: E402
+    ClearErrorsHook,
+    MlflowTrackingHook,
+    RunGuardHook,
+    RunManifestHook,
+)
 
 _MANIFEST_HOOK = RunManifestHook()
 HOOKS = (

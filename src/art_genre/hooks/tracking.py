@@ -1,4 +1,4 @@
-"""Project hooks: the run manifest and the MLflow run history (registered in settings.py).
+"""The run manifest and the MLflow run history (hooks registered in settings.py).
 
 * :class:`RunManifestHook` writes ``data/08_reporting/run_manifest.json`` (the catalog's
   ``run_manifest``) after every successful ``kedro run``: git commit and dirty flag, Kedro
