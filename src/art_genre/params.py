@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from art_genre.labels import IMAGE_SUFFIXES
 
@@ -28,3 +28,16 @@ ImageSuffixes = Annotated[
 """File suffixes taken as images, compared case-insensitively (at least one); a given
 list is normalised by :func:`normalise_suffixes`. Use with
 ``Field(default_factory=default_image_suffixes)``."""
+
+
+class RunLockParams(BaseModel):
+    """``run_lock``: what a ``kedro run`` does when another run holds the data folder.
+
+    Attributes:
+        wait_seconds: 0 refuses at once, naming the other run; more waits that long
+            for it to finish (saying so), then refuses.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    wait_seconds: float = Field(0, ge=0)

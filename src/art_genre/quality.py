@@ -55,6 +55,31 @@ def empty_file_reason(loader: object) -> str | None:
     return "empty file (0 bytes)" if size == 0 else None
 
 
+NOT_UTF8 = "file name is not valid UTF-8 (rename the file; shown here with \\x escapes)"
+"""The reason listed for a file whose name's bytes are not UTF-8."""
+
+
+def is_utf8_name(name: str) -> bool:
+    """Whether a file name read from disk was valid UTF-8.
+
+    Python decodes an undecodable byte of a file name as a lone surrogate
+    (``surrogateescape``); such a name cannot be written to a CSV, a log or JSON.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def readable_name(name: str) -> str:
+    """A file name that can be written anywhere: undecodable bytes as ``\\xNN``
+    (``Albrecht_D\\xfcrer_1.jpg`` for Dürer spelled in Latin-1)."""
+    if is_utf8_name(name):
+        return name
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 @dataclass
 class IssueLog:
     """Collects bad inputs of one pipeline stage.
@@ -89,6 +114,7 @@ class IssueLog:
         Raises:
             BadInputError: When ``on_bad_input`` is ``"fail"``.
         """
+        file = readable_name(file)
         if self.on_bad_input == "fail":
             raise BadInputError(
                 f"{file}: {reason} (set on_bad_input: skip to list such inputs in the "

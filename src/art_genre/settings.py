@@ -14,16 +14,20 @@ CONFIG_LOADER_ARGS = {
     "merge_strategy": {"parameters": "soft"},
 }
 
-# Hooks: the run manifest (data/08_reporting/run_manifest.json) and the MLflow run history.
-# kedro-mlflow's own hook is not auto-registered: MlflowTrackingHook creates it only where
-# tracking is on (conf/<env>/mlflow.yml), so that an environment without tracking (test)
-# never imports MLflow nor opens its database.
+# Hooks: the run lock and the checks before the first node (hooks/guards.py), the run
+# manifest (data/08_reporting/run_manifest.json) and the MLflow run history, and one line
+# for a user's mistake. kedro-mlflow's own hook is not auto-registered: MlflowTrackingHook
+# creates it only where tracking is on (conf/<env>/mlflow.yml), so that an environment
+# without tracking (test) never imports MLflow nor opens its database.
 from art_genre.hooks import (  # noqa: E402
-    ClearArtefactErrorsHook,
+    ClearErrorsHook,
     MlflowTrackingHook,
+    RunGuardHook,
     RunManifestHook,
 )
 
 _MANIFEST_HOOK = RunManifestHook()
-HOOKS = (_MANIFEST_HOOK, MlflowTrackingHook(_MANIFEST_HOOK), ClearArtefactErrorsHook())
+HOOKS = (
+    RunGuardHook(), _MANIFEST_HOOK, MlflowTrackingHook(_MANIFEST_HOOK), ClearErrorsHook(),
+)
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro-mlflow", "kedro_mlflow")  # its metadata name

@@ -1,9 +1,16 @@
 """Project datasets: small extensions of kedro-datasets classes where none fits as is."""
 
+from .artefacts import (
+    ArrayBundleDataset,
+    ArtefactDatasetError,
+    BoundThresholdsDataset,
+    GenreClassifierDataset,
+    GenreVocabularyDataset,
+    TransformDataset,
+)
 from .atomic import (
     AtomicCSVDataset,
     AtomicJSONDataset,
-    AtomicPickleDataset,
     AtomicSaveMixin,
 )
 from .concurrent_partitioned_dataset import ConcurrentPartitionedDataset
@@ -13,23 +20,16 @@ from .html_report_dataset import HTMLReportDataset
 from .lazy_image_dataset import LazyImageDataset
 from .optional_csv_dataset import OptionalCSVDataset
 from .partitioned_cache_dataset import PartitionedCacheDataset
-from .portable import (
-    ArrayBundleDataset,
-    BoundThresholdsDataset,
-    GenreClassifierDataset,
-    GenreVocabularyDataset,
-    TransformDataset,
-)
 
 __all__ = [
     "ArrayBundleDataset",
+    "ArtefactDatasetError",
     "BoundThresholdsDataset",
     "GenreClassifierDataset",
     "GenreVocabularyDataset",
     "TransformDataset",
     "AtomicCSVDataset",
     "AtomicJSONDataset",
-    "AtomicPickleDataset",
     "AtomicSaveMixin",
     "ConcurrentPartitionedDataset",
     "FigurePNGDataset",

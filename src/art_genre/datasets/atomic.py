@@ -16,7 +16,6 @@ from typing import Any
 
 from kedro_datasets.json import JSONDataset
 from kedro_datasets.pandas import CSVDataset
-from kedro_datasets.pickle import PickleDataset
 
 
 def current_umask() -> int:
@@ -98,10 +97,6 @@ class AtomicSaveMixin:
             return super().save(data)  # type: ignore[misc]
         finally:
             self._fs = fs
-
-
-class AtomicPickleDataset(AtomicSaveMixin, PickleDataset):
-    """``pickle.PickleDataset`` whose local saves are atomic (models, feature shards)."""
 
 
 class AtomicJSONDataset(AtomicSaveMixin, JSONDataset):

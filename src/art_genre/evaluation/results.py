@@ -123,9 +123,8 @@ def evaluate_runs(
         temperatures: Per seed, the temperature fitted on validation
             (:func:`~.calibration.fit_temperature`); ``None``: no calibration step.
         n_bins: Bins of the expected calibration error.
-        tune: ``(Y_val, logits_val, genres) -> {genre: logit}``, the decision rule's
-            thresholds (default: each genre's F1-best cut; the reporting pipeline
-            passes :func:`~.decision.choose_thresholds` with its parameters).
+        tune: ``(Y_val, logits_val, genres) -> {genre: logit}``: the decision rule
+            (default each genre's F1-best cut; see :mod:`~.decision`).
 
     Returns:
         Its rows of the results table, the tuned logit thresholds per seed
@@ -146,22 +145,30 @@ def evaluate_runs(
             runs, s, cuts, trained, temperature, n_bins
         ):
             rows.append([runs.model, configuration, seed, split, setting, metric, value])
-        for setting, cut in cuts.items():
-            for name in ("val", "test"):
-                split = runs.split(name)
-                if not split.n_images:
-                    continue
-                table = per_genre_table(
-                    split.Y, binarize(split.logits[s], cut), runs.genres, expit(cut)
-                )
-                table.insert(0, "thresholds", setting)
-                table.insert(0, "split", name)
-                table.insert(0, "seed", seed)
-                table.insert(0, "model", runs.model)
-                tables.append(table)
+        tables += _per_genre_tables(runs, s, cuts)
     table = pd.DataFrame(rows, columns=COLUMNS)
     table["value"] = [rounded(v) for v in table["value"]]
     return table, thresholds, pd.concat(tables, ignore_index=True)
+
+
+def _per_genre_tables(
+    runs: ModelRuns, s: int, cuts: Mapping[str, np.ndarray]
+) -> list[pd.DataFrame]:
+    """Seed ``s``'s per-genre scores on val and test at each setting's cuts."""
+    tables = []
+    for setting, cut in cuts.items():
+        for name in ("val", "test"):
+            split = runs.split(name)
+            if not split.n_images:
+                continue
+            table = per_genre_table(
+                split.Y, binarize(split.logits[s], cut), runs.genres, expit(cut)
+            )
+            for column, value in (("thresholds", setting), ("split", name),
+                                  ("seed", runs.seeds[s]), ("model", runs.model)):
+                table.insert(0, column, value)
+            tables.append(table)
+    return tables
 
 
 KEYS = ["model", "configuration", "split", "thresholds", "metric"]

@@ -16,9 +16,9 @@ import pandas as pd
 from sklearn.decomposition import PCA, IncrementalPCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
+from art_genre.artefacts import transform_hash
 from art_genre.features.params import FeatureEngineeringParams, PCAParams
 from art_genre.labels import genre_lists
-from art_genre.portable import transform_hash
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ def build_model_input(
     Returns:
         ``{"genres": [...], "fingerprint": str, "pca_hash": str, "scaler_hash": str,
         "train": {"image_ids", "X", "Y"}, "val": {...}, "test": {...}}`` (the hashes:
-        :func:`~art_genre.portable.transform_hash` of the PCA and scaler, which the
+        :func:`~art_genre.artefacts.transform_hash` of the PCA and scaler, which the
         models record) with ``X`` float32 ``(n, n_components)`` and ``Y``
         float32 ``(n, n_genres)``.
     """

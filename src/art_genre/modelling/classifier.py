@@ -30,11 +30,11 @@ class GenreClassifier:
         params: The parameters it was trained with.
         train_seconds: Wall time of the training.
         pca_hash: Content hash of the PCA it was trained on
-            (:func:`art_genre.portable.transform_hash`; ``predict`` refuses another).
+            (:func:`art_genre.artefacts.transform_hash`; ``predict`` refuses another).
         scaler_hash: Content hash of the scaler it was trained on.
 
     Saved without pickle as weights (``.npz``) and JSON metadata
-    (:mod:`art_genre.modelling.persistence`).
+    (:mod:`art_genre.artefacts.models`).
     """
 
     name: str
@@ -106,11 +106,12 @@ class GenreClassifier:
         if list(genres) != list(self.genres):
             raise IncompatibleArtefactsError(
                 f"Model {self.name!r} was trained on the genres {self.genres}, but the "
-                f"genre vocabulary now is {list(genres)}; retrain the model."
+                f"genre vocabulary now is {list(genres)}; retrain every model and the report "
+                f"with `kedro run`."
             )
         if feature_fingerprint != self.feature_fingerprint:
             raise IncompatibleArtefactsError(
                 f"Model {self.name!r} was trained on features of backbone fingerprint "
                 f"{self.feature_fingerprint}, but the PCA and scaler now come from "
-                f"{feature_fingerprint}; rerun feature_engineering and the model."
+                f"{feature_fingerprint}; retrain every model and the report with `kedro run`."
             )

@@ -398,3 +398,22 @@ def test_bad_parameters_fail_validation(settings, match):
 
     with pytest.raises(ValidationError, match=match):
         DataProcessingParams.model_validate(settings)
+
+
+LATIN1_DURER = b"resized/Albrecht_D\xfcrer_1.jpg".decode("utf-8", "surrogateescape")
+
+
+def test_a_name_that_is_not_utf8_is_listed_escaped_and_the_rest_proceeds(tmp_path):
+    from art_genre.datasets import AtomicCSVDataset
+
+    parts = _loaders(["resized/Claude_Monet_1.jpg", LATIN1_DURER])
+    files, issues = scan_image_files(parts, SKIP)
+    assert list(files["image_id"]) == ["resized/Claude_Monet_1.jpg"]
+    assert list(issues["file"]) == ["resized/Albrecht_D\\xfcrer_1.jpg"]
+    assert "not valid UTF-8" in issues["reason"].iloc[0]
+    report = build_data_quality_report(issues)
+    target = AtomicCSVDataset(filepath=str(tmp_path / "report.csv"), save_args={"index": False})
+    target.save(report)  # writable: no UnicodeEncodeError
+    assert "Albrecht_D\\xfcrer_1.jpg" in (tmp_path / "report.csv").read_text()
+    with pytest.raises(BadInputError, match=r"Albrecht_D\\xfcrer_1\.jpg: file name is not"):
+        scan_image_files(parts, FAIL)

@@ -81,6 +81,13 @@ def test_an_unknown_model_is_refused_before_any_image_is_read(in_project, tmp_pa
         _predict(in_project, tmp_path, model="resnet")
 
 
+def _not_empty(folder):
+    """A predict folder that passes the folder check (the run fails before reading it)."""
+    folder.mkdir(exist_ok=True)
+    (folder / "painting.jpg").write_bytes(b"never read")
+    return folder
+
+
 def test_a_pca_from_other_backbone_settings_is_a_clear_error(in_project, tmp_path):
     settings_file = in_project / "data/06_models/backbone_settings.json"
     saved = settings_file.read_text()
@@ -88,8 +95,8 @@ def test_a_pca_from_other_backbone_settings_is_a_clear_error(in_project, tmp_pat
     settings["fingerprint"] = "0" * 16
     settings_file.write_text(json.dumps(settings))
     try:
-        with pytest.raises(Exception, match="rerun feature_engineering"):
-            _predict(in_project, tmp_path)
+        with pytest.raises(Exception, match="rerun `kedro run`"):
+            _predict(in_project, _not_empty(tmp_path / "new"))
     finally:
         settings_file.write_text(saved)
 
@@ -164,7 +171,7 @@ def copy_of_trained(trained, tmp_path, monkeypatch):
 
 def _refused(project, tmp_path, model, *parts):
     with pytest.raises(Exception) as error:  # noqa: PT011 - checked below
-        _predict(project, tmp_path / "none", model)
+        _predict(project, _not_empty(tmp_path / "one"), model)
     message = str(error.value)
     for part in parts:
         assert part in message, (part, message)
@@ -212,6 +219,25 @@ def test_a_truncated_model_is_one_line(copy_of_trained, tmp_path):
     message = _refused(copy_of_trained, tmp_path, "adam", str(weights.relative_to(copy_of_trained)),
                        "kedro run --namespaces adam")
     assert "\n" not in message
+
+
+def test_a_broken_model_does_not_stop_predict_with_another(copy_of_trained, tmp_path):
+    """predict loads only the model it uses."""
+    (weights,) = (copy_of_trained / "data/06_models/snn.npz").rglob("snn.npz")
+    weights.write_bytes(weights.read_bytes()[:100])
+    table = _predict(copy_of_trained, _test_images(copy_of_trained, tmp_path / "new"), "adam")
+    assert (table["error"] == "").all() and set(table["model"]) == {"adam"}
+
+
+def test_a_failed_predict_marks_the_previous_table_stale(copy_of_trained, tmp_path):
+    table = copy_of_trained / "data/07_model_output/predictions.csv"
+    _predict(copy_of_trained, _test_images(copy_of_trained, tmp_path / "new"), "adam")
+    previous = table.read_bytes()
+    (weights,) = (copy_of_trained / "data/06_models/adam.npz").rglob("adam.npz")
+    weights.write_bytes(weights.read_bytes()[:100])
+    _refused(copy_of_trained, tmp_path, "adam", "adam.npz")
+    assert not table.exists()
+    assert table.with_name("predictions.stale.csv").read_bytes() == previous
 
 
 def test_older_pickled_artefacts_name_what_to_rerun(copy_of_trained, tmp_path):

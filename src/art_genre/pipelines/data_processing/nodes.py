@@ -31,11 +31,14 @@ from art_genre.labels import (
     label_from_folder,
     split_genres,
 )
+from art_genre.preflight import ParameterError
 from art_genre.quality import (
+    NOT_UTF8,
     QUALITY_COLUMNS,
     IssueLog,
     describe_error,
     empty_file_reason,
+    is_utf8_name,
 )
 
 from .params import DataProcessingParams, SplitParams
@@ -117,7 +120,7 @@ def scan_image_files(
         best first) and the issues found.
 
     Raises:
-        ValueError: If the split strategy needs artists the layout does not have, or the
+        ParameterError: If the split strategy needs artists the layout does not have, or the
             folder holds no usable image.
     """
     issues = IssueLog("scan", params.on_bad_input)
@@ -125,7 +128,7 @@ def scan_image_files(
     layout, root = detect_layout(ids, params.layout)
     logger.info("Layout %r (images under %r), %d files.", layout, root or ".", len(ids))
     if layout == "folders" and params.split.strategy == "artist":
-        raise ValueError(
+        raise ParameterError(
             "split.strategy=artist needs artist names, but the layout 'folders' "
             "(images/<Genre>/...) has none; use split.strategy=random or stratified."
         )
@@ -136,7 +139,7 @@ def scan_image_files(
             rows.append((image_id, layout, candidates))
     image_files = pd.DataFrame(rows, columns=IMAGE_FILE_COLUMNS)
     if image_files.empty:
-        raise ValueError(
+        raise ParameterError(
             f"No usable image file in the painting folder ({len(ids)} files, layout "
             f"{layout!r}); see the skipped files in the log."
         )
@@ -150,6 +153,9 @@ def _name_candidates(
     (listed in ``issues``, except the layout's own ``artists.csv``)."""
     path = PurePosixPath(image_id)
     if image_id == ARTISTS_CSV and layout != "folders":
+        return None
+    if not is_utf8_name(image_id):
+        issues.add(image_id, NOT_UTF8)
         return None
     if hidden_or_leftover(image_id):
         issues.add(image_id, "hidden file or macOS archive leftover")
@@ -193,7 +199,7 @@ def clean_artists(
         ``artist_genres`` (``artist``, ``name_key``, ``genres`` as a list) and the issues.
 
     Raises:
-        ValueError: If a required column (``name``, ``genre``) is missing.
+        ParameterError: If a required column (``name``, ``genre``) is missing.
     """
     issues = IssueLog("artists", params.on_bad_input)
     columns = ["artist", "name_key", "genres"]
@@ -202,7 +208,7 @@ def clean_artists(
     artists = artists.rename(columns=lambda c: str(c).strip().lstrip("\ufeff").lower())
     missing = [c for c in REQUIRED_ARTIST_COLUMNS if c not in artists.columns]
     if missing:
-        raise ValueError(
+        raise ParameterError(
             f"{ARTISTS_CSV} lacks the required column(s) {missing}; it has "
             f"{list(artists.columns)}"
         )
@@ -364,7 +370,7 @@ def _two_way(
             ids, test_size=size, random_state=split.random_state, stratify=stratify
         )
     except ValueError as error:
-        raise ValueError(
+        raise ParameterError(
             f"{parameter} cannot be applied under split.strategy={split.strategy} to "
             f"{len(ids)} images: {error}"
         ) from error
@@ -388,13 +394,13 @@ def assign_splits(labelled: pd.DataFrame, split: SplitParams) -> np.ndarray:
         One split name per row.
 
     Raises:
-        ValueError: When a split would be empty, naming the parameter to change.
+        ParameterError: When a split would be empty, naming the parameter to change.
     """
     ids = np.arange(len(labelled))
     strata = np.array([join_genres(sorted(g)) for g in labelled["genres"]])
     groups = labelled["artist"].to_numpy()
     if split.strategy == "artist" and len(set(groups)) < 3:
-        raise ValueError(
+        raise ParameterError(
             f"split.strategy=artist needs at least 3 artists, found {len(set(groups))}"
         )
     rest, test = _two_way(ids, split.test_size, split, strata, groups, "split.test_size")
@@ -411,7 +417,7 @@ def assign_splits(labelled: pd.DataFrame, split: SplitParams) -> np.ndarray:
         ("test", test, "split.test_size"),
     ):
         if len(part) == 0 and not (name == "val" and split.val_size == 0):
-            raise ValueError(
+            raise ParameterError(
                 f"The {name} split is empty ({len(ids)} images, strategy "
                 f"{split.strategy}); change {parameter}."
             )
@@ -435,7 +441,7 @@ def split_paintings(
         split and genre, and the genres that never reach training.
     """
     if verified_images.empty:
-        raise ValueError("No readable, labelled image is left to split.")
+        raise ParameterError("No readable, labelled image is left to split.")
     split = params.split
     index = verified_images.copy()
     index["split"] = assign_splits(index, split)

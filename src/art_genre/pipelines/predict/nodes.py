@@ -17,6 +17,7 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from art_genre.artefacts import classifier_hash, transform_hash
 from art_genre.explain.cam import Explanation, explain_features
 from art_genre.explain.overlay import compact, genre_title, panel_image, render_overlay
 from art_genre.features import (
@@ -29,9 +30,7 @@ from art_genre.features import (
 from art_genre.features.reduction import reduce_features
 from art_genre.labels import hidden_or_leftover
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
-from art_genre.modelling.persistence import classifier_hash
-from art_genre.portable import transform_hash
-from art_genre.quality import IssueLog
+from art_genre.quality import NOT_UTF8, IssueLog, is_utf8_name
 
 from .params import OverlayFormat, PredictParams
 
@@ -104,13 +103,16 @@ def select_model(
     genre_vocabulary: MultiLabelBinarizer,
     feature_scaler: StandardScaler,
     pca: PCA,
-    **artefacts: Any,
+    model: GenreClassifier,
+    model_thresholds: dict[str, Any],
 ) -> dict[str, Any]:
-    """Pick the requested model and check that the saved artefacts fit together.
+    """Check that the requested model and the saved artefacts fit together.
 
     Runs before any image is read: a PCA made from other backbone settings, a model trained
     on another vocabulary, other features or another PCA / scaler (see
     :func:`check_hash_chain`), or thresholds tuned for another model are one clear error.
+    Only the requested model is loaded (the catalog's ``predict_model``), so a broken
+    file of another model does not stop this one.
 
     Args:
         params: The predict parameters (``params.model`` names the model).
@@ -119,8 +121,8 @@ def select_model(
         genre_vocabulary: The saved vocabulary.
         feature_scaler: The saved scaler.
         pca: The saved PCA.
-        **artefacts: ``<model>_model`` (the trained models) and ``<model>_thresholds``
-            (each model's tuned thresholds with its hash), by name.
+        model: The requested trained model (``predict_model``).
+        model_thresholds: Its tuned thresholds with its hash (``predict_thresholds``).
 
     Returns:
         ``{"model", "classifier", "backbone", "thresholds"}`` for the next nodes.
@@ -128,32 +130,47 @@ def select_model(
     Raises:
         IncompatibleArtefactsError: Naming what does not fit and what to rerun.
     """
-    classifier: GenreClassifier = artefacts[f"{params.model}_model"]
+    if model.name != params.model:
+        raise IncompatibleArtefactsError(
+            f"predict.model is {params.model!r} but the catalog loaded model "
+            f"{model.name!r}; choose the model with `--params predict_model={params.model}`."
+        )
     fingerprint = backbone_settings["fingerprint"]
     if pca_summary.get("fingerprint") != fingerprint:
         raise IncompatibleArtefactsError(
             f"The saved PCA was fitted on features of backbone fingerprint "
             f"{pca_summary.get('fingerprint')}, but the saved backbone settings have "
-            f"{fingerprint}; rerun feature_engineering."
+            f"{fingerprint}; rerun `kedro run`."
         )
     genres = [str(g) for g in genre_vocabulary.classes_]
-    classifier.check_compatible(genres, fingerprint)
-    bound = artefacts[f"{params.model}_thresholds"]
-    check_hash_chain(params.model, classifier, feature_scaler, pca, bound)
-    model_thresholds = bound["thresholds"]
+    model.check_compatible(genres, fingerprint)
+    check_hash_chain(params.model, model, feature_scaler, pca, model_thresholds)
     return {
         "model": params.model,
-        "classifier": classifier,
+        "classifier": model,
         "backbone": {
             **{k: backbone_settings[k] for k in SETTING_FIELDS},
             **{k: backbone_settings.get(k, v) for k, v in OPTIONAL_SETTING_FIELDS.items()},
         },
         "batch_size": int(backbone_settings.get("batch_size", 32)),
-        # the exact cuts: logits, compared with logit >= threshold
-        "thresholds": np.array(
-            [model_thresholds[g]["logit"] for g in genres], dtype=np.float64
-        ),
+        "thresholds": tuned_logits(params.model, genres, model_thresholds),
     }
+
+
+def tuned_logits(model: str, genres: list[str], model_thresholds: dict[str, Any]) -> np.ndarray:
+    """The exact cuts, one logit per genre in vocabulary order (``logit >= threshold``).
+
+    Raises:
+        IncompatibleArtefactsError: If a genre has no threshold, naming the fix.
+    """
+    tuned = model_thresholds.get("thresholds") or {}
+    missing = [g for g in genres if g not in tuned]
+    if missing:
+        raise IncompatibleArtefactsError(
+            f"{thresholds_file(model)} has no threshold for {', '.join(missing)}; "
+            f"rerun `kedro run --pipelines reporting`."
+        )
+    return np.array([tuned[g]["logit"] for g in genres], dtype=np.float64)
 
 
 def extract_new_features(
@@ -222,7 +239,9 @@ def _image_items(
     suffixes = {"." + s.lower().lstrip(".") for s in params.image_suffixes}
     items = []
     for image_id in sorted(predict_images, key=lambda p: unicodedata.normalize("NFC", p)):
-        if hidden_or_leftover(image_id):
+        if not is_utf8_name(image_id):
+            issues.add(image_id, NOT_UTF8)
+        elif hidden_or_leftover(image_id):
             issues.add(image_id, "hidden file or macOS archive leftover")
         elif PurePosixPath(image_id).suffix.lower() not in suffixes:
             issues.add(image_id, f"not an image suffix ({', '.join(sorted(suffixes))})")

@@ -2,7 +2,6 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from art_genre.modelling import MODEL_NAMES
 from art_genre.tags import PREDICT
 
 from .nodes import (
@@ -18,8 +17,9 @@ def create_pipeline(**kwargs) -> Pipeline:
     """New paintings → the training backbone, scaler and PCA → a chosen model → genres.
 
     Run after training: ``kedro run --pipelines predict --params
-    predict_dir=PATH,predict_model=adam``. Every trained model is an input so that the
-    choice is a parameter, checked before any image is read. With ``predict.explain``
+    predict_dir=PATH,predict_model=adam``. Only the chosen model and its thresholds are
+    loaded (the catalog's ``predict_model`` and ``predict_thresholds`` follow
+    ``predict_model``), and checked before any image is read. With ``predict.explain``
     each painting also gets an overlay of its class activation maps (``explanations``).
     """
     return Pipeline(
@@ -33,8 +33,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "genre_vocabulary": "genre_vocabulary",
                     "feature_scaler": "feature_scaler",
                     "pca": "pca",
-                    **{f"{m}_model": f"{m}.model" for m in MODEL_NAMES},
-                    **{f"{m}_thresholds": f"{m}.thresholds" for m in MODEL_NAMES},
+                    "model": "predict_model",
+                    "model_thresholds": "predict_thresholds",
                 },
                 outputs="predict_selection",
                 name="select_model",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from art_genre.modelling.classifier import GenreClassifier
-from art_genre.modelling.persistence import classifier_hash
+from art_genre.artefacts import classifier_hash
+from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
 
 
 def bind_thresholds(
@@ -30,23 +30,23 @@ def bind_thresholds(
         "probability"}}}``; the logit is the exact cut (``logit >= threshold``).
 
     Raises:
-        ValueError: If reporting tuned no thresholds for ``name``, for other genres or
-            for another seed's model.
+        IncompatibleArtefactsError: One line naming the fix, if reporting tuned no
+            thresholds for ``name``, for other genres or for another seed's model.
     """
     if name not in thresholds:
-        raise ValueError(
+        raise IncompatibleArtefactsError(
             f"thresholds.json has no thresholds for model {name!r}; add it to "
             f"reporting.models and run `kedro run --pipelines reporting`."
         )
     tuned = thresholds[name].get("genres", {})
     if sorted(tuned) != sorted(model.genres):
-        raise ValueError(
+        raise IncompatibleArtefactsError(
             f"thresholds.json was tuned for the genres {sorted(tuned)} but model {name!r} "
             f"predicts {list(model.genres)}; run `kedro run --pipelines reporting`."
         )
     seed = thresholds[name].get("seed")
     if seed is not None and seed != model.params.get("seed", seed):
-        raise ValueError(
+        raise IncompatibleArtefactsError(
             f"thresholds.json holds the thresholds of {name!r} seed {seed}, but the saved "
             f"model is seed {model.params.get('seed')}; run `kedro run --pipelines reporting`."
         )

@@ -1,4 +1,4 @@
-"""Project hooks: the run manifest and the MLflow run history (registered in settings.py).
+"""The run manifest and the MLflow run history (hooks registered in settings.py).
 
 * :class:`RunManifestHook` writes ``data/08_reporting/run_manifest.json`` (the catalog's
   ``run_manifest``) after every successful ``kedro run``: git commit and dirty flag, Kedro
@@ -398,48 +398,3 @@ class MlflowTrackingHook:
                     "thresholds" if name.endswith(".thresholds") else None
                 )
                 mlflow.log_artifact(path, artifact_path=folder)
-
-
-# ------------------------------------------------------------------ clear errors
-
-
-def artefact_error(error: BaseException | None) -> BaseException | None:
-    """The art_genre artefact error in an exception chain, if there is one."""
-    from art_genre.modelling.classifier import IncompatibleArtefactsError
-    from art_genre.portable import ArtefactFormatError
-
-    seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, ArtefactFormatError | IncompatibleArtefactsError):
-            return error
-        seen.add(id(error))
-        error = error.__cause__ or error.__context__
-    return None
-
-
-class ClearArtefactErrorsHook:
-    """A missing, old, corrupt or mismatched artefact ends ``kedro run`` with one line.
-
-    Such an error says everything (the file and the command that fixes it); the page of
-    Kedro's traceback around it only hides it. This hook installs an exception hook that
-    prints the message alone (and exits 1); every other error keeps its traceback.
-    """
-
-    @hook_impl
-    def after_context_created(self, context: Any) -> None:
-        """Install the exception hook (once; it defers to the one it replaces)."""
-        import sys
-
-        current = sys.excepthook
-        if getattr(current, "_art_genre", False):
-            return
-
-        def excepthook(kind: type, error: BaseException, traceback: Any) -> None:
-            found = artefact_error(error)
-            if found is None:
-                current(kind, error, traceback)
-                return
-            print(f"Error: {found}", file=sys.stderr)  # noqa: T201 - the CLI's last word
-
-        excepthook._art_genre = True  # type: ignore[attr-defined]
-        sys.excepthook = excepthook

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
@@ -13,6 +14,13 @@ from kedro.io.core import Version
 from sklearn.decomposition import PCA, IncrementalPCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
+from art_genre.artefacts import (
+    ArtefactFormatError,
+    classifier_hash,
+    data_hash,
+    to_parts,
+    transform_hash,
+)
 from art_genre.datasets import (
     ArrayBundleDataset,
     AtomicCSVDataset,
@@ -22,9 +30,7 @@ from art_genre.datasets import (
     TransformDataset,
 )
 from art_genre.modelling.params import ModelParams
-from art_genre.modelling.persistence import classifier_hash
 from art_genre.pipelines.networks.nodes import train_model
-from art_genre.portable import ArtefactFormatError, data_hash, to_parts, transform_hash
 
 GENRES = ["Baroque", "Cubism", "Impressionism"]
 RERUN = "kedro run --namespaces snn"
@@ -277,3 +283,88 @@ def test_atomic_writes_follow_the_umask(tmp_path, model_input, umask, mask, mode
     assert len(files) == 5
     for path in files:
         assert stat.S_IMODE(path.stat().st_mode) == mode, path
+
+
+def test_a_model_fingerprint_leaves_the_training_time_out(tmp_path, model_input):
+    from dataclasses import replace
+
+    model = _train(model_input, "mlp")
+    slower = replace(model, train_seconds=model.train_seconds + 100.0)
+    assert classifier_hash(slower) == classifier_hash(model)
+    dataset = GenreClassifierDataset(filepath=str(tmp_path / "snn.npz"), rerun=RERUN)
+    dataset.save(slower)
+    assert dataset.fingerprint() == classifier_hash(model)  # the hash of what was saved
+    assert dataset.load().train_seconds == slower.train_seconds  # still saved, not hashed
+
+
+def test_the_library_error_is_plain_and_the_dataset_error_is_kedros(tmp_path):
+    from kedro.io.core import DatasetError
+
+    from art_genre.artefacts import read_npz
+
+    assert not issubclass(ArtefactFormatError, DatasetError)
+    with pytest.raises(ArtefactFormatError) as error:
+        read_npz(io.BytesIO(b"not an npz"), "x.npz", "kedro run")
+    assert not isinstance(error.value, DatasetError)
+    (tmp_path / "b.npz").write_bytes(b"not an npz")
+    with pytest.raises(DatasetError) as error:  # Kedro shows its one line as it is
+        ArrayBundleDataset(filepath=str(tmp_path / "b.npz"), rerun="kedro run").load()
+    assert isinstance(error.value, ArtefactFormatError)
+    _one_line_naming(error, "b.npz", "kedro run")
+
+
+def test_the_artefacts_package_does_not_import_kedro():
+    import subprocess
+    import sys
+
+    code = ("import sys, art_genre.artefacts, art_genre.run_lock, art_genre.preflight, "
+            "art_genre.quality; print('kedro' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "False"
+
+
+THRESHOLDS = {"model": "snn", "model_hash": "h" * 64, "seed": 42, "genres": GENRES,
+              "thresholds": {g: {"logit": -0.5 + i, "probability": 0.4}
+                             for i, g in enumerate(GENRES)}}
+
+
+def _edit_logit(text: str) -> str:
+    record = json.loads(text)
+    record["thresholds"]["Cubism"]["logit"] = 50.0
+    return json.dumps(record)
+
+
+def _drop_genre(text: str) -> str:
+    record = json.loads(text)
+    del record["thresholds"]["Cubism"]
+    return json.dumps(record)
+
+
+def _drop_hash(text: str) -> str:
+    record = json.loads(text)
+    del record["sha256"]
+    return json.dumps(record)
+
+
+@pytest.mark.parametrize(
+    ("tamper", "says"),
+    [
+        (_edit_logit, "does not match its recorded hash"),
+        (_drop_genre, "does not match its recorded hash"),
+        (_drop_hash, "has no content hash"),
+        (lambda text: text[: len(text) // 2], "truncated"),
+        (lambda text: "", "truncated"),
+    ],
+    ids=["edited logit", "missing genre", "no hash", "truncated", "empty"],
+)
+def test_tampered_thresholds_are_one_line_naming_the_file_and_the_fix(tmp_path, tamper, says):
+    from art_genre.datasets import BoundThresholdsDataset
+
+    path = tmp_path / "snn_thresholds.json"
+    BoundThresholdsDataset(filepath=str(path)).save(THRESHOLDS)
+    assert BoundThresholdsDataset(filepath=str(path)).load() == THRESHOLDS  # round trip
+    path.write_text(tamper(path.read_text()))
+    with pytest.raises(ArtefactFormatError) as error:
+        BoundThresholdsDataset(filepath=str(path)).load()
+    _one_line_naming(error, str(path), says, "kedro run --pipelines reporting")

@@ -1,4 +1,4 @@
-"""A :class:`GenreClassifier` as arrays plus JSON metadata, and back (no pickle).
+"""A trained :class:`~art_genre.modelling.classifier.GenreClassifier` as parts, and back.
 
 The metadata names the architecture (``mlp`` or ``boosted`` with its variant), the genre
 vocabulary, the training parameters and the fingerprints of what the model was trained on
@@ -15,8 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from art_genre.modelling.classifier import GenreClassifier
 from art_genre.nn import MLP, BoostedEnsemble, StageRecord
-from art_genre.portable import (
+
+from .parts import (
     ArtefactFormatError,
     canonical_json,
     content_hash,
@@ -24,9 +26,12 @@ from art_genre.portable import (
     to_parts,
 )
 
-from .classifier import GenreClassifier
-
-FORMAT = "art_genre.model/1"
+FORMAT = "art_genre.model/2"
+LEGACY_FORMATS = ("art_genre.model/1",)
+"""Formats still read: ``/1`` hashed its timing fields too."""
+TIMING_FIELDS = ("train_seconds",)
+"""Saved with a model but left out of its hash: two trainings with the same parameters
+give the same weights and so the same fingerprint, whatever the wall time."""
 _ENSEMBLE_SETTINGS = ("n_stages", "shrinkage", "variant", "residual_threshold", "tol", "prior_clip")
 
 
@@ -85,9 +90,23 @@ def classifier_to_parts(model: GenreClassifier) -> tuple[dict[str, Any], dict[st
     return {"format": FORMAT, **json.loads(canonical_json(meta))}, arrays
 
 
+def hashed_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """The part of a model's metadata its hash covers: all but :data:`TIMING_FIELDS`
+    (format ``/2``; a model of format ``/1`` hashed everything)."""
+    if meta.get("format") in LEGACY_FORMATS:
+        return meta
+    return {k: v for k, v in meta.items() if k not in TIMING_FIELDS}
+
+
+def model_hash(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
+    """Content hash of a model's parts (without ``sha256`` and the timing fields)."""
+    return content_hash(hashed_meta(meta), arrays)
+
+
 def classifier_hash(model: GenreClassifier) -> str:
-    """Content hash of a model: the same in memory and read back from its files."""
-    return content_hash(*classifier_to_parts(model))
+    """Content hash of a model: the same in memory and read back from its files, and the
+    same for two trainings that differ only in wall time."""
+    return model_hash(*classifier_to_parts(model))
 
 
 def classifier_from_parts(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> GenreClassifier:
@@ -96,7 +115,7 @@ def classifier_from_parts(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -
     Raises:
         ArtefactFormatError: If the metadata is of another format.
     """
-    if meta.get("format") != FORMAT:
+    if meta.get("format") not in (FORMAT, *LEGACY_FORMATS):
         raise ArtefactFormatError(f"format {meta.get('format')!r}, expected {FORMAT!r}")
     data = from_parts({k: v for k, v in meta.items() if k not in ("format", "sha256")}, arrays)
     return GenreClassifier(

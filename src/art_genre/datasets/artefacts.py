@@ -35,11 +35,15 @@ from kedro.io.core import (
 from kedro_datasets._typing import JSONPreview
 from kedro_datasets.json import JSONDataset
 
-from art_genre.portable import (
+from art_genre.artefacts import (
     META_KEY,
     ArtefactFormatError,
+    classifier_from_parts,
+    classifier_to_parts,
     content_hash,
+    data_hash,
     from_parts,
+    model_hash,
     read_npz,
     to_parts,
     transform_from_parts,
@@ -51,6 +55,7 @@ from .atomic import AtomicSaveMixin, _AtomicFile
 
 __all__ = [
     "ArrayBundleDataset",
+    "ArtefactDatasetError",
     "BoundThresholdsDataset",
     "GenreClassifierDataset",
     "GenreVocabularyDataset",
@@ -58,6 +63,23 @@ __all__ = [
 ]
 
 BUNDLE_FORMAT = "art_genre.bundle/1"
+
+
+class ArtefactDatasetError(DatasetError, ArtefactFormatError):
+    """:class:`~art_genre.artefacts.ArtefactFormatError` as Kedro's ``DatasetError``.
+
+    Kedro shows a ``DatasetError``'s one-line message as it is, instead of wrapping it in
+    "Failed while loading data from dataset ..."; the project's exception hook prints
+    that line alone (no traceback).
+    """
+
+
+def _read_npz(file: Any, name: str, rerun: str) -> tuple[Any, dict[str, np.ndarray]]:
+    """:func:`~art_genre.artefacts.read_npz`, its error raised as a dataset error."""
+    try:
+        return read_npz(file, name, rerun)
+    except ArtefactFormatError as error:
+        raise ArtefactDatasetError(str(error)) from None
 
 
 class _PortableDataset(AbstractVersionedDataset[Any, Any]):
@@ -121,12 +143,12 @@ class _PortableDataset(AbstractVersionedDataset[Any, Any]):
         if path is None or not self._fs.exists(path):
             legacy = self._legacy_path()
             if legacy:
-                raise ArtefactFormatError(
+                raise ArtefactDatasetError(
                     f"{legacy} is a pickled artefact of an older version of art_genre, "
                     f"which is no longer read (loading a pickle runs code); run "
                     f"`{self._rerun}` to write {self._filepath} instead."
                 )
-            raise ArtefactFormatError(
+            raise ArtefactDatasetError(
                 f"{self._filepath} does not exist yet; write it with `{self._rerun}`."
             )
         return path
@@ -170,18 +192,18 @@ class ArrayBundleDataset(_PortableDataset):
         """The saved data.
 
         Raises:
-            ArtefactFormatError: Naming the file and the command that rewrites it.
+            ArtefactDatasetError: Naming the file and the command that rewrites it.
         """
         path = self._load_path()
         with self._fs.open(path, "rb") as file:
-            meta, arrays = read_npz(file, path, self._rerun)
+            meta, arrays = _read_npz(file, path, self._rerun)
         if not isinstance(meta, dict) or meta.get("format") != BUNDLE_FORMAT:
-            raise ArtefactFormatError(
+            raise ArtefactDatasetError(
                 f"{path} is not an art_genre array bundle; write it again with "
                 f"`{self._rerun}`."
             )
         if content_hash(meta["data"], arrays) != meta["sha256"]:
-            raise ArtefactFormatError(
+            raise ArtefactDatasetError(
                 f"{path} does not match its recorded hash (changed after it was "
                 f"written); write it again with `{self._rerun}`."
             )
@@ -196,7 +218,7 @@ class ArrayBundleDataset(_PortableDataset):
         not checked here (it covers the arrays); :meth:`load` checks it.
 
         Raises:
-            ArtefactFormatError: Naming the file and the command that rewrites it.
+            ArtefactDatasetError: Naming the file and the command that rewrites it.
         """
         path = self._load_path()
         try:
@@ -204,12 +226,12 @@ class ArrayBundleDataset(_PortableDataset):
                 with np.load(file, allow_pickle=False) as archive:
                     meta = json.loads(str(archive[META_KEY][()]))
         except Exception as error:  # noqa: BLE001 - every way a file can be broken
-            raise ArtefactFormatError(
+            raise ArtefactDatasetError(
                 f"{path} is corrupt, truncated or not an art_genre artefact "
                 f"({type(error).__name__}); write it again with `{self._rerun}`."
             ) from None
         if not isinstance(meta, dict) or meta.get("format") != BUNDLE_FORMAT:
-            raise ArtefactFormatError(
+            raise ArtefactDatasetError(
                 f"{path} is not an art_genre array bundle; write it again with "
                 f"`{self._rerun}`."
             )
@@ -264,6 +286,10 @@ class _ArraysAndJsonDataset(_PortableDataset):
     def _from_parts(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
         raise NotImplementedError
 
+    def _hash(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
+        """The content hash recorded as ``sha256`` (of both parts)."""
+        return content_hash(meta, arrays)
+
     @staticmethod
     def _json_path(npz_path: str) -> str:
         return str(PurePosixPath(npz_path).with_suffix(".json"))
@@ -272,7 +298,7 @@ class _ArraysAndJsonDataset(_PortableDataset):
         """The artefact, rebuilt from its arrays and metadata.
 
         Raises:
-            ArtefactFormatError: Naming the file and the command that rewrites it.
+            ArtefactDatasetError: Naming the file and the command that rewrites it.
         """
         path = self._load_path()
         json_path = self._json_path(path)
@@ -281,21 +307,21 @@ class _ArraysAndJsonDataset(_PortableDataset):
                 meta = json.load(file)
             expected = meta.pop("sha256")
         except Exception as error:  # noqa: BLE001 - every way a file can be broken
-            raise ArtefactFormatError(
+            raise ArtefactDatasetError(
                 f"{json_path} is missing, corrupt or truncated ({type(error).__name__}); "
                 f"write it again with `{self._rerun}`."
             ) from None
         with self._fs.open(path, "rb") as file:
-            _, arrays = read_npz(file, path, self._rerun)
-        if content_hash(meta, arrays) != expected:
-            raise ArtefactFormatError(
+            _, arrays = _read_npz(file, path, self._rerun)
+        if self._hash(meta, arrays) != expected:
+            raise ArtefactDatasetError(
                 f"{path} and {json_path} do not match their recorded hash (changed after "
                 f"they were written); write them again with `{self._rerun}`."
             )
         try:
             return self._from_parts(meta, arrays)
         except Exception as error:  # noqa: BLE001
-            raise ArtefactFormatError(
+            raise ArtefactDatasetError(
                 f"{json_path} does not describe a {self.KIND} this version reads "
                 f"({error}); write it again with `{self._rerun}`."
             ) from None
@@ -303,7 +329,7 @@ class _ArraysAndJsonDataset(_PortableDataset):
     def save(self, data: Any) -> None:
         """Write ``<name>.npz`` then ``<name>.json`` (each atomically on a local disk)."""
         meta, arrays = self._to_parts(data)
-        meta = {**meta, "sha256": content_hash(meta, arrays)}
+        meta = {**meta, "sha256": self._hash(meta, arrays)}
         path = self._path(self._get_save_path())
         with self._open_write(path) as file:
             write_npz(file, {}, arrays)
@@ -338,7 +364,7 @@ class TransformDataset(_ArraysAndJsonDataset):
 
     The JSON names the class (one of those three, nothing else is rebuilt), its
     parameters and fitted scalars; the ``.npz`` holds its fitted arrays. The recorded
-    ``sha256`` equals :func:`art_genre.portable.transform_hash` of the transform, which
+    ``sha256`` equals :func:`art_genre.artefacts.transform_hash` of the transform, which
     each model records for the PCA and scaler it was trained on.
 
     Example (catalog)::
@@ -364,7 +390,7 @@ class GenreClassifierDataset(_ArraysAndJsonDataset):
     ``<name>.npz`` holds the weights; ``<name>.json`` the architecture (``mlp`` or
     ``boosted`` with its variant and stages), the genre vocabulary, the training
     parameters, the fingerprints of the backbone, PCA and scaler it was trained on, and
-    ``sha256`` (:func:`art_genre.modelling.persistence.classifier_hash`). With
+    ``sha256`` (:func:`art_genre.artefacts.classifier_hash`). With
     ``versioned: true`` both files go to ``<filepath>/<version>/``.
 
     Example (catalog)::
@@ -379,14 +405,13 @@ class GenreClassifierDataset(_ArraysAndJsonDataset):
     KIND = "model"
 
     def _to_parts(self, data: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        from art_genre.modelling.persistence import classifier_to_parts
-
         return classifier_to_parts(data)
 
     def _from_parts(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
-        from art_genre.modelling.persistence import classifier_from_parts
-
         return classifier_from_parts(meta, arrays)
+
+    def _hash(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
+        return model_hash(meta, arrays)  # without the timing fields
 
     def _legacy_path(self) -> str | None:
         # The older layout: data/06_models/<model>.pkl/<version>/<model>.pkl
@@ -413,7 +438,7 @@ class GenreVocabularyDataset(AtomicSaveMixin, JSONDataset):
         """A ``MultiLabelBinarizer`` fitted on the saved genres, in their order.
 
         Raises:
-            ArtefactFormatError: When the file is missing (naming the command) or is
+            ArtefactDatasetError: When the file is missing (naming the command) or is
                 not a genre list.
         """
         from sklearn.preprocessing import MultiLabelBinarizer
@@ -422,19 +447,19 @@ class GenreVocabularyDataset(AtomicSaveMixin, JSONDataset):
         legacy = PurePosixPath(path).with_suffix(".pkl")
         if not self._exists():
             if os.path.exists(legacy):
-                raise ArtefactFormatError(
+                raise ArtefactDatasetError(
                     f"{legacy} is a pickled artefact of an older version of art_genre, "
                     f"which is no longer read; run `kedro run --pipelines "
                     f"data_processing` to write {path} instead."
                 )
-            raise ArtefactFormatError(
+            raise ArtefactDatasetError(
                 f"{path} does not exist yet; write it with "
                 f"`kedro run --pipelines data_processing`."
             )
         try:
             genres = super().load()["genres"]
         except Exception as error:  # noqa: BLE001
-            raise ArtefactFormatError(
+            raise ArtefactDatasetError(
                 f"{path} is corrupt or not a genre list ({type(error).__name__}); write it "
                 f"again with `kedro run --pipelines data_processing`."
             ) from None
@@ -449,9 +474,10 @@ class GenreVocabularyDataset(AtomicSaveMixin, JSONDataset):
 class BoundThresholdsDataset(AtomicSaveMixin, JSONDataset):
     """One model's tuned thresholds with the model's hash (JSON, versioned with the model).
 
-    ``json.JSONDataset`` with atomic local saves and one clear error, naming the file and
-    ``rerun``, when there is no such file yet (artefacts from before thresholds were
-    bound to their models, or a model never reported).
+    ``json.JSONDataset`` with atomic local saves and a content hash of its own: the
+    saved record carries ``sha256`` (:func:`~art_genre.artefacts.data_hash` of the rest),
+    so a hand-edited threshold is refused like a tampered model. A missing, truncated,
+    edited or unhashed file is one line naming the file and ``rerun``.
     """
 
     def __init__(self, *, rerun: str = "kedro run --pipelines reporting", **kwargs: Any) -> None:
@@ -462,14 +488,35 @@ class BoundThresholdsDataset(AtomicSaveMixin, JSONDataset):
         super().__init__(**kwargs)
         self._rerun = rerun
 
+    def save(self, data: dict[str, Any]) -> None:
+        """Save the record with its content hash (``sha256``)."""
+        record = {k: v for k, v in data.items() if k != "sha256"}
+        super().save({**record, "sha256": data_hash(record)})
+
     def load(self) -> Any:
-        """The thresholds record.
+        """The thresholds record (without ``sha256``), checked against its hash.
 
         Raises:
-            ArtefactFormatError: When there is no file (naming the command).
+            ArtefactDatasetError: When there is no file, or it is truncated, corrupt,
+                edited after it was written or has no hash (naming the file and command).
         """
         if not self._exists():
-            raise ArtefactFormatError(
+            raise ArtefactDatasetError(
                 f"{self._filepath} does not exist yet; write it with `{self._rerun}`."
             )
-        return super().load()
+        path = get_filepath_str(self._get_load_path(), self._protocol)
+        try:
+            with self._fs.open(path, mode="r", encoding="utf-8") as file:
+                record = json.load(file)
+            expected = record.pop("sha256")
+        except Exception as error:  # noqa: BLE001 - every way a file can be broken
+            raise ArtefactDatasetError(
+                f"{path} is corrupt, truncated or has no content hash "
+                f"({type(error).__name__}); write it again with `{self._rerun}`."
+            ) from None
+        if data_hash(record) != expected:
+            raise ArtefactDatasetError(
+                f"{path} does not match its recorded hash (edited after it was written); "
+                f"write it again with `{self._rerun}`."
+            )
+        return record

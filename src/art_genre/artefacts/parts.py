@@ -1,4 +1,4 @@
-"""Portable, pickle-free artefacts: NumPy arrays plus JSON, and content hashes.
+"""Artefacts as parts: NumPy arrays plus JSON, their content hashes and ``.npz`` files.
 
 Every artefact the project saves (models, the PCA, the scaler, feature shards, model
 input, predictions) is split into two parts:
@@ -23,21 +23,17 @@ import json
 from typing import Any
 
 import numpy as np
-from kedro.io.core import DatasetError
 
 ARRAY_KEY = "__array__"
 META_KEY = "__meta__"
 """Key of the JSON metadata inside an ``.npz`` written by :func:`write_npz`."""
 
-#: sklearn transforms that can be saved as their arrays and rebuilt (no other class).
-TRANSFORMS = ("PCA", "IncrementalPCA", "StandardScaler")
-
-
-class ArtefactFormatError(DatasetError, ValueError):
+class ArtefactFormatError(ValueError):
     """An artefact file that cannot be read: an older format, corrupt or truncated.
 
-    A ``DatasetError``, so that Kedro shows its one-line message as it is instead of
-    wrapping it in "Failed while loading data from dataset ...".
+    Its message is one line naming the file and the command that writes it again. The
+    catalog's datasets (:mod:`art_genre.datasets.artefacts`) raise it as the cause of a
+    Kedro ``DatasetError``, so that Kedro shows the line as it is.
     """
 
 
@@ -157,50 +153,3 @@ def read_npz(file: Any, name: str, rerun: str) -> tuple[Any, dict[str, np.ndarra
             f"({type(error).__name__}); write it again with `{rerun}`."
         ) from None
     return meta, arrays
-
-
-# ------------------------------------------------------------ sklearn transforms
-
-
-def _transform_classes() -> dict[str, type]:
-    from sklearn.decomposition import PCA, IncrementalPCA
-    from sklearn.preprocessing import StandardScaler
-
-    return {"PCA": PCA, "IncrementalPCA": IncrementalPCA, "StandardScaler": StandardScaler}
-
-
-def transform_to_parts(transform: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """A fitted ``PCA`` / ``IncrementalPCA`` / ``StandardScaler`` as JSON + arrays.
-
-    The parts are the class name, its constructor parameters and every attribute the
-    fit set (arrays go to the arrays, numbers and strings to the JSON).
-
-    Raises:
-        TypeError: For another class or an attribute that is neither.
-    """
-    kind = type(transform).__name__
-    if kind not in TRANSFORMS:
-        raise TypeError(f"Only {', '.join(TRANSFORMS)} can be saved, not {kind}.")
-    attributes = {
-        k: v for k, v in vars(transform).items() if k not in transform.get_params()
-    }
-    meta, arrays = to_parts({"params": transform.get_params(), "attributes": attributes})
-    meta = json.loads(canonical_json(meta))  # what a JSON round trip gives back
-    return {"format": "art_genre.transform/1", "class": kind, **meta}, arrays
-
-
-def transform_from_parts(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
-    """Rebuild a transform from :func:`transform_to_parts`'s parts (no other class)."""
-    classes = _transform_classes()
-    kind = meta.get("class")
-    if meta.get("format") != "art_genre.transform/1" or kind not in classes:
-        raise ArtefactFormatError(f"not a saved {' / '.join(TRANSFORMS)} (class {kind!r})")
-    transform = classes[kind](**meta["params"])
-    for key, value in from_parts(meta["attributes"], arrays).items():
-        setattr(transform, key, value)
-    return transform
-
-
-def transform_hash(transform: Any) -> str:
-    """Content hash of a fitted transform: the same in memory and read back from disk."""
-    return content_hash(*transform_to_parts(transform))
