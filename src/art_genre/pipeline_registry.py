@@ -7,11 +7,14 @@ folders of their own.
 
 from __future__ import annotations
 
+import warnings
+
 from kedro.pipeline import Pipeline
 
 from art_genre.pipelines import (
     ablations,
     baselines,
+    bundle,
     data_processing,
     feature_engineering,
     networks,
@@ -31,21 +34,36 @@ def register_pipelines() -> dict[str, Pipeline]:
     Returns:
         ``data_processing``, ``feature_engineering``, ``snn``, ``bnn``, ``adam``,
         ``baselines``, ``reporting`` (with ``thresholds``: tuning thresholds and binding
-        them to their models go together), ``thresholds``, ``predict``, ``ablations``,
+        them to their models go together, and ``bundle``, the hand-off), ``thresholds``,
+        ``bundle``, ``predict``, ``ablations``,
         and ``__default__``: the whole training and reporting flow (everything but
         :data:`ON_REQUEST`).
     """
+    with warnings.catch_warnings():
+        # The models' datasets are namespaced (`snn.model`, `adam.thresholds`): the dots
+        # are Kedro's namespaces, read outside them by baselines, predict and bundle.
+        warnings.filterwarnings("ignore", "One or more dataset names contain '.'")
+        pipelines = _pipelines()
+    pipelines["__default__"] = sum(
+        (p for name, p in pipelines.items() if name not in ON_REQUEST), Pipeline([])
+    )
+    return pipelines
+
+
+def _pipelines() -> dict[str, Pipeline]:
+    """Every named pipeline (see :func:`register_pipelines`)."""
     pipelines = {
         "data_processing": data_processing.create_pipeline(),
         "feature_engineering": feature_engineering.create_pipeline(),
         **networks.create_pipelines(),
         "baselines": baselines.create_pipeline(),
-        "reporting": reporting.create_pipeline() + thresholds.create_pipeline(),
+        "reporting": (
+            reporting.create_pipeline() + thresholds.create_pipeline()
+            + bundle.create_pipeline()
+        ),
+        "bundle": bundle.create_pipeline(),
         "thresholds": thresholds.create_pipeline(),
         "predict": predict.create_pipeline(),
         "ablations": ablations.create_pipeline(),
     }
-    pipelines["__default__"] = sum(
-        (p for name, p in pipelines.items() if name not in ON_REQUEST), Pipeline([])
-    )
     return pipelines

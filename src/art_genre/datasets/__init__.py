@@ -6,6 +6,7 @@ from .atomic import (
     AtomicPickleDataset,
     AtomicSaveMixin,
 )
+from .bundle import ModelBundleDataset, RegisteredBundleDataset
 from .concurrent_partitioned_dataset import ConcurrentPartitionedDataset
 from .figure_png_dataset import FigurePNGDataset
 from .file_digest_dataset import FileDigestDataset
@@ -22,6 +23,8 @@ from .portable import (
 )
 
 __all__ = [
+    "ModelBundleDataset",
+    "RegisteredBundleDataset",
     "ArrayBundleDataset",
     "BoundThresholdsDataset",
     "GenreClassifierDataset",

@@ -17,6 +17,7 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from art_genre.bundle import ModelBundle, rank_genres
 from art_genre.explain.cam import Explanation, explain_features
 from art_genre.explain.overlay import compact, genre_title, panel_image, render_overlay
 from art_genre.features import (
@@ -104,9 +105,13 @@ def select_model(
     genre_vocabulary: MultiLabelBinarizer,
     feature_scaler: StandardScaler,
     pca: PCA,
+    registered_bundle: ModelBundle | None = None,
     **artefacts: Any,
 ) -> dict[str, Any]:
     """Pick the requested model and check that the saved artefacts fit together.
+
+    With ``--params model_uri=models:/art_genre/<version>`` the registered model's
+    bundle (checked when it was read) is used instead of the local artefacts.
 
     Runs before any image is read: a PCA made from other backbone settings, a model trained
     on another vocabulary, other features or another PCA / scaler (see
@@ -119,15 +124,19 @@ def select_model(
         genre_vocabulary: The saved vocabulary.
         feature_scaler: The saved scaler.
         pca: The saved PCA.
+        registered_bundle: The bundle of ``model_uri``, or ``None`` (no URI given).
         **artefacts: ``<model>_model`` (the trained models) and ``<model>_thresholds``
             (each model's tuned thresholds with its hash), by name.
 
     Returns:
-        ``{"model", "classifier", "backbone", "thresholds"}`` for the next nodes.
+        ``{"model", "classifier", "backbone", "batch_size", "thresholds",
+        "feature_scaler", "pca"}`` for the next nodes.
 
     Raises:
         IncompatibleArtefactsError: Naming what does not fit and what to rerun.
     """
+    if registered_bundle is not None:
+        return _bundle_selection(registered_bundle)
     classifier: GenreClassifier = artefacts[f"{params.model}_model"]
     fingerprint = backbone_settings["fingerprint"]
     if pca_summary.get("fingerprint") != fingerprint:
@@ -153,14 +162,27 @@ def select_model(
         "thresholds": np.array(
             [model_thresholds[g]["logit"] for g in genres], dtype=np.float64
         ),
+        "feature_scaler": feature_scaler,
+        "pca": pca,
+    }
+
+
+def _bundle_selection(bundle: ModelBundle) -> dict[str, Any]:
+    """:func:`select_model`'s output from a model bundle."""
+    return {
+        "model": bundle.model,
+        "classifier": bundle.classifier,
+        "backbone": dict(bundle.backbone),
+        "batch_size": bundle.batch_size,
+        "thresholds": np.asarray(bundle.thresholds, dtype=np.float64),
+        "feature_scaler": bundle.feature_scaler,
+        "pca": bundle.pca,
     }
 
 
 def extract_new_features(
     predict_images: dict[str, Callable[[], Any]],
     selection: dict[str, Any],
-    feature_scaler: StandardScaler,
-    pca: PCA,
     params: PredictParams,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Backbone features of every image of the folder, with the training backbone.
@@ -172,9 +194,8 @@ def extract_new_features(
 
     Args:
         predict_images: The folder of new paintings (any layout): path → lazy loader.
-        selection: Output of :func:`select_model` (backbone settings, batch size, model).
-        feature_scaler: The scaler saved by training (for the maps only).
-        pca: The PCA saved by training (for the maps only).
+        selection: Output of :func:`select_model` (backbone settings, batch size, model,
+            and the scaler and PCA, for the maps only).
         params: The predict parameters.
 
     Returns:
@@ -197,7 +218,7 @@ def extract_new_features(
         ]
     if items:
         for batch, explanation in _predict_batches(
-            items, selection, feature_scaler, pca, params
+            items, selection, selection["feature_scaler"], selection["pca"], params
         ):
             ids.extend(batch.ids)
             parts.append(batch.features)
@@ -357,8 +378,6 @@ def predict_genres(
     new_features: dict[str, Any],
     predict_issues: pd.DataFrame,
     selection: dict[str, Any],
-    feature_scaler: StandardScaler,
-    pca: PCA,
     params: PredictParams,
 ) -> pd.DataFrame:
     """Genres of each new painting: the top ``k`` with probabilities and all above threshold.
@@ -366,9 +385,7 @@ def predict_genres(
     Args:
         new_features: Output of :func:`extract_new_features`.
         predict_issues: The files that could not be used, listed with their reason.
-        selection: Output of :func:`select_model`.
-        feature_scaler: The scaler saved by training.
-        pca: The PCA saved by training.
+        selection: Output of :func:`select_model` (model, scaler, PCA, thresholds).
         params: The predict parameters.
 
     Returns:
@@ -387,17 +404,12 @@ def predict_genres(
     columns += ["genres", "error"]
     rows = []
     if new_features["image_ids"]:
-        X = reduce_features(new_features["features"], feature_scaler, pca)
+        X = reduce_features(new_features["features"], selection["feature_scaler"],
+                            selection["pca"])
         logits = classifier.decision_function(X)
-        proba = expit(logits)
-        order = np.argsort(-logits, axis=1, kind="stable")[:, :k]
-        above = logits >= selection["thresholds"]
-        for i, image_id in enumerate(new_features["image_ids"]):
-            row: list[Any] = [image_id, selection["model"]]
-            for j in order[i]:
-                row += [genres[j], round(float(proba[i, j]), 6)]
-            row += ["|".join(genres[above[i]]), ""]
-            rows.append(row)
+        ranked = rank_genres(logits, expit(logits), list(genres), selection["thresholds"], k)
+        for image_id, row in zip(new_features["image_ids"], ranked, strict=True):
+            rows.append([image_id, selection["model"], *row, ""])
     for file, reason in zip(predict_issues["file"], predict_issues["reason"], strict=True):
         rows.append([file, selection["model"], *([""] * (2 * k)), "", reason])
     table = pd.DataFrame(rows, columns=columns)
