@@ -87,7 +87,8 @@ def kedro_command(run_params: dict[str, Any]) -> str:
 
 
 def headline_metrics(results: pd.DataFrame) -> dict[str, float]:
-    """``{"<model>.<metric>" or "<model>.tuned.<metric>": mean over seeds}`` on test.
+    """``{"<model>.<metric>" or "<model>.tuned.<metric>": mean over seeds}`` on test
+    (the catalog's ``headline_metrics`` logs them with the prefix ``test.``).
 
     Threshold-free metrics keep their name; those at the tuned thresholds are named
     ``.tuned.``. At most :data:`MAX_METRICS` (the first models' first).
