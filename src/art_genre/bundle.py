@@ -16,12 +16,13 @@ every hash from the parts it read and refuses a bundle in which one link is brok
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 from scipy.special import expit
 
+from art_genre.features import BackboneSettings
 from art_genre.features.reduction import reduce_features
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
 from art_genre.modelling.persistence import (
@@ -104,6 +105,58 @@ class ModelBundle:
         """Probabilities of ``logits``, with the calibration's temperature if any."""
         temperature = float((self.calibration or {}).get("temperature", 1.0))
         return expit(logits / temperature)
+
+
+def assemble_bundle(
+    model: str,
+    backbone_settings: dict[str, Any],
+    pca_summary: dict[str, Any],
+    genres: list[str],
+    feature_scaler: Any,
+    pca: Any,
+    classifier: GenreClassifier,
+    bound_thresholds: dict[str, Any],
+) -> ModelBundle:
+    """The bundle of one trained head, checked as ``predict`` checks its artefacts.
+
+    Args:
+        model: The head's name.
+        backbone_settings: The saved backbone settings (with ``fingerprint`` and
+            ``batch_size``).
+        pca_summary: The PCA's summary (its ``fingerprint``).
+        genres: The saved genre vocabulary.
+        feature_scaler: The saved scaler.
+        pca: The saved PCA.
+        classifier: The trained head.
+        bound_thresholds: The head's bound thresholds (``model_hash``, ``thresholds``).
+
+    Raises:
+        IncompatibleArtefactsError: If the PCA, the vocabulary, the scaler or the
+            thresholds were not made with this head and backbone.
+    """
+    fingerprint = backbone_settings["fingerprint"]
+    if pca_summary.get("fingerprint") != fingerprint:
+        raise IncompatibleArtefactsError(
+            f"The saved PCA was fitted on features of backbone fingerprint "
+            f"{pca_summary.get('fingerprint')}, but the saved backbone settings have "
+            f"{fingerprint}; rerun feature_engineering."
+        )
+    classifier.check_compatible(list(genres), fingerprint)
+    cuts = bound_thresholds["thresholds"]
+    bundle = ModelBundle(
+        model=model,
+        backbone={f.name: backbone_settings[f.name] for f in fields(BackboneSettings)
+                  if f.name in backbone_settings},
+        batch_size=int(backbone_settings.get("batch_size", 32)),
+        fingerprint=fingerprint,
+        feature_scaler=feature_scaler,
+        pca=pca,
+        classifier=classifier,
+        thresholds=np.array([cuts[g]["logit"] for g in classifier.genres], np.float64),
+        thresholds_model_hash=str(bound_thresholds.get("model_hash", "")),
+    )
+    check_chain(bundle.hashes())
+    return bundle
 
 
 def check_chain(hashes: dict[str, str]) -> None:

@@ -10,9 +10,7 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
 from art_genre import tracking
-from art_genre.bundle import ModelBundle
-from art_genre.pipelines.predict.nodes import select_model
-from art_genre.pipelines.predict.params import PredictParams
+from art_genre.bundle import ModelBundle, assemble_bundle
 
 from .params import BundleParams
 
@@ -29,7 +27,8 @@ def build_model_bundle(
     """The bundle of ``params.model``: backbone settings, scaler, PCA, head, thresholds.
 
     Checked as ``predict`` checks its artefacts (same backbone, vocabulary, PCA, scaler,
-    and thresholds bound to this very head) before anything is written. The calibration
+    and thresholds bound to this very head) before anything is written
+    (:func:`art_genre.bundle.assemble_bundle`). The calibration
     is left out (the identity).
 
     Args:
@@ -47,21 +46,10 @@ def build_model_bundle(
     Raises:
         IncompatibleArtefactsError: If the artefacts were not made together.
     """
-    selection = select_model(
-        PredictParams(model=params.model), backbone_settings, pca_summary,
-        genre_vocabulary, feature_scaler, pca, **artefacts,
-    )
-    bound = artefacts[f"{params.model}_thresholds"]
-    return ModelBundle(
-        model=params.model,
-        backbone=selection["backbone"],
-        batch_size=selection["batch_size"],
-        fingerprint=backbone_settings["fingerprint"],
-        feature_scaler=feature_scaler,
-        pca=pca,
-        classifier=selection["classifier"],
-        thresholds=selection["thresholds"],
-        thresholds_model_hash=str(bound["model_hash"]),
+    return assemble_bundle(
+        params.model, backbone_settings, pca_summary,
+        [str(g) for g in genre_vocabulary.classes_], feature_scaler, pca,
+        artefacts[f"{params.model}_model"], artefacts[f"{params.model}_thresholds"],
     )
 
 

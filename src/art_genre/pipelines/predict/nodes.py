@@ -110,9 +110,6 @@ def select_model(
 ) -> dict[str, Any]:
     """Pick the requested model and check that the saved artefacts fit together.
 
-    With ``--params model_uri=models:/art_genre/<version>`` the registered model's
-    bundle (checked when it was read) is used instead of the local artefacts.
-
     Runs before any image is read: a PCA made from other backbone settings, a model trained
     on another vocabulary, other features or another PCA / scaler (see
     :func:`check_hash_chain`), or thresholds tuned for another model are one clear error.
@@ -124,7 +121,8 @@ def select_model(
         genre_vocabulary: The saved vocabulary.
         feature_scaler: The saved scaler.
         pca: The saved PCA.
-        registered_bundle: The bundle of ``model_uri``, or ``None`` (no URI given).
+        registered_bundle: The bundle of ``--params model_uri=models:/art_genre/<n>``
+            (checked when read), used instead of the local artefacts; or ``None``.
         **artefacts: ``<model>_model`` (the trained models) and ``<model>_thresholds``
             (each model's tuned thresholds with its hash), by name.
 
@@ -138,17 +136,10 @@ def select_model(
     if registered_bundle is not None:
         return _bundle_selection(registered_bundle)
     classifier: GenreClassifier = artefacts[f"{params.model}_model"]
-    fingerprint = backbone_settings["fingerprint"]
-    if pca_summary.get("fingerprint") != fingerprint:
-        raise IncompatibleArtefactsError(
-            f"The saved PCA was fitted on features of backbone fingerprint "
-            f"{pca_summary.get('fingerprint')}, but the saved backbone settings have "
-            f"{fingerprint}; rerun feature_engineering."
-        )
     genres = [str(g) for g in genre_vocabulary.classes_]
-    classifier.check_compatible(genres, fingerprint)
     bound = artefacts[f"{params.model}_thresholds"]
-    check_hash_chain(params.model, classifier, feature_scaler, pca, bound)
+    _check_local(params.model, backbone_settings, pca_summary, genres, classifier,
+                 feature_scaler, pca, bound)
     model_thresholds = bound["thresholds"]
     return {
         "model": params.model,
@@ -165,6 +156,23 @@ def select_model(
         "feature_scaler": feature_scaler,
         "pca": pca,
     }
+
+
+def _check_local(
+    model: str, backbone_settings: dict[str, Any], pca_summary: dict[str, Any],
+    genres: list[str], classifier: GenreClassifier, feature_scaler: StandardScaler,
+    pca: PCA, bound: dict[str, Any],
+) -> None:
+    """:func:`select_model`'s checks of the local artefacts (see its doc)."""
+    fingerprint = backbone_settings["fingerprint"]
+    if pca_summary.get("fingerprint") != fingerprint:
+        raise IncompatibleArtefactsError(
+            f"The saved PCA was fitted on features of backbone fingerprint "
+            f"{pca_summary.get('fingerprint')}, but the saved backbone settings have "
+            f"{fingerprint}; rerun feature_engineering."
+        )
+    classifier.check_compatible(genres, fingerprint)
+    check_hash_chain(model, classifier, feature_scaler, pca, bound)
 
 
 def _bundle_selection(bundle: ModelBundle) -> dict[str, Any]:
