@@ -138,7 +138,7 @@ def test_each_training_run_registers_one_version_with_signature_and_example(trac
     runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
     versions = sorted(client.search_model_versions("name='art_genre'"),
                       key=lambda v: int(v.version))
-    assert [v.version for v in versions] == ["1", "2"]
+    assert [int(v.version) for v in versions] == [1, 2]
     assert [v.run_id for v in versions] == [r.info.run_id for r in runs]
     mlflow.set_tracking_uri(store)
     try:
