@@ -101,10 +101,14 @@ class ModelBundle:
             reduce_features(features, self.feature_scaler, self.pca)
         )
 
+    @property
+    def temperature(self) -> float:
+        """The calibration's temperature (1.0 without calibration)."""
+        return float((self.calibration or {}).get("temperature", 1.0))
+
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
         """Probabilities of ``logits``, with the calibration's temperature if any."""
-        temperature = float((self.calibration or {}).get("temperature", 1.0))
-        return expit(logits / temperature)
+        return expit(logits / self.temperature)
 
 
 def assemble_bundle(
@@ -116,6 +120,7 @@ def assemble_bundle(
     pca: Any,
     classifier: GenreClassifier,
     bound_thresholds: dict[str, Any],
+    calibration: dict[str, float] | None = None,
 ) -> ModelBundle:
     """The bundle of one trained head, checked as ``predict`` checks its artefacts.
 
@@ -129,6 +134,7 @@ def assemble_bundle(
         pca: The saved PCA.
         classifier: The trained head.
         bound_thresholds: The head's bound thresholds (``model_hash``, ``thresholds``).
+        calibration: ``{"temperature": T}``, or ``None`` (the identity).
 
     Raises:
         IncompatibleArtefactsError: If the PCA, the vocabulary, the scaler or the
@@ -154,6 +160,7 @@ def assemble_bundle(
         classifier=classifier,
         thresholds=np.array([cuts[g]["logit"] for g in classifier.genres], np.float64),
         thresholds_model_hash=str(bound_thresholds.get("model_hash", "")),
+        calibration=calibration,
     )
     check_chain(bundle.hashes())
     return bundle

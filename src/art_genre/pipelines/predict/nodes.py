@@ -185,6 +185,7 @@ def _bundle_selection(bundle: ModelBundle) -> dict[str, Any]:
         "thresholds": np.asarray(bundle.thresholds, dtype=np.float64),
         "feature_scaler": bundle.feature_scaler,
         "pca": bundle.pca,
+        "temperature": bundle.temperature,  # the calibration's (1.0: none)
     }
 
 
@@ -415,7 +416,8 @@ def predict_genres(
         X = reduce_features(new_features["features"], selection["feature_scaler"],
                             selection["pca"])
         logits = classifier.decision_function(X)
-        ranked = rank_genres(logits, expit(logits), list(genres), selection["thresholds"], k)
+        proba = expit(logits / selection.get("temperature", 1.0))
+        ranked = rank_genres(logits, proba, list(genres), selection["thresholds"], k)
         for image_id, row in zip(new_features["image_ids"], ranked, strict=True):
             rows.append([image_id, selection["model"], *row, ""])
     for file, reason in zip(predict_issues["file"], predict_issues["reason"], strict=True):
