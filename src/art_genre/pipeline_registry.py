@@ -10,6 +10,7 @@ and every pipeline when it is asked for all (``kedro run``, ``kedro viz``).
 from __future__ import annotations
 
 import importlib
+import warnings
 
 from kedro.pipeline import Pipeline
 
@@ -19,7 +20,7 @@ NETWORKS = ("snn", "bnn", "adam")
 
 PIPELINES = (
     "data_processing", "feature_engineering", *NETWORKS, "baselines", "reporting",
-    "thresholds", "predict", "ablations",
+    "thresholds", "bundle", "predict", "ablations",
 )
 """Every registered pipeline (besides ``__default__``), in the order of the flow."""
 
@@ -27,19 +28,20 @@ ON_REQUEST = ("predict", "ablations")
 """Pipelines run on request only, never as part of the default training flow: predict
 (new paintings) and ablations (what each fix to the study changes)."""
 
+PART_OF = {"reporting": ("thresholds", "bundle")}
+"""Pipelines that run inside another: binding the thresholds to their models and
+building the hand-off bundle go with reporting."""
+
 
 def create(name: str) -> Pipeline:
-    """The pipeline registered as ``name`` (one of :data:`PIPELINES`).
-
-    ``reporting`` includes ``thresholds``: tuning thresholds and binding them to their
-    models go together.
-    """
+    """The pipeline registered as ``name`` (one of :data:`PIPELINES`), with the
+    pipelines that run inside it (:data:`PART_OF`)."""
     if name in NETWORKS:
         from art_genre.pipelines.networks import create_pipelines
 
         return create_pipelines()[name]
     pipeline = importlib.import_module(f"art_genre.pipelines.{name}").create_pipeline()
-    return pipeline + create("thresholds") if name == "reporting" else pipeline
+    return sum((create(part) for part in PART_OF.get(name, ())), pipeline)
 
 
 def requested_pipelines() -> set[str] | None:
@@ -60,10 +62,14 @@ def register_pipelines() -> dict[str, Pipeline]:
         reporting flow (everything but :data:`ON_REQUEST`).
     """
     requested = requested_pipelines()
-    if requested is not None:
-        return {name: create(name) for name in PIPELINES if name in requested}
-    pipelines = {name: create(name) for name in PIPELINES}
-    pipelines["__default__"] = sum(
-        (p for name, p in pipelines.items() if name not in ON_REQUEST), Pipeline([])
-    )
+    names = [n for n in PIPELINES if requested is None or n in requested]
+    with warnings.catch_warnings():
+        # The models' datasets are namespaced (`snn.model`, `adam.thresholds`): the dots
+        # are Kedro's namespaces, read outside them by baselines, predict and bundle.
+        warnings.filterwarnings("ignore", "One or more dataset names contain '.'")
+        pipelines = {name: create(name) for name in names}
+    if requested is None:
+        pipelines["__default__"] = sum(
+            (p for name, p in pipelines.items() if name not in ON_REQUEST), Pipeline([])
+        )
     return pipelines

@@ -13,6 +13,7 @@ from .atomic import (
     AtomicJSONDataset,
     AtomicSaveMixin,
 )
+from .bundle import ModelBundleDataset, RegisteredBundleDataset
 from .concurrent_partitioned_dataset import ConcurrentPartitionedDataset
 from .figure_png_dataset import FigurePNGDataset
 from .file_digest_dataset import FileDigestDataset
@@ -22,6 +23,8 @@ from .optional_csv_dataset import OptionalCSVDataset
 from .partitioned_cache_dataset import PartitionedCacheDataset
 
 __all__ = [
+    "ModelBundleDataset",
+    "RegisteredBundleDataset",
     "ArrayBundleDataset",
     "ArtefactDatasetError",
     "BoundThresholdsDataset",

@@ -16,7 +16,6 @@ from .tracking import (
     MlflowTrackingHook,
     RunManifestHook,
     build_manifest,
-    flatten_numbers,
     manifest_tags,
 )
 
@@ -26,7 +25,6 @@ __all__ = [
     "RunGuardHook",
     "RunManifestHook",
     "build_manifest",
-    "flatten_numbers",
     "manifest_tags",
     "one_line",
     "parameter_problems",

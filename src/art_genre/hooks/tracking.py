@@ -5,10 +5,14 @@
   env, pipelines and runtime parameters, package versions, and the fingerprints of the
   data (the painting index), the features, the PCA and scaler and each model.
 * :class:`MlflowTrackingHook` makes every ``kedro run`` one MLflow run through kedro-mlflow
-  (``conf/<env>/mlflow.yml``): kedro-mlflow starts the run and logs the parameters; this
-  hook adds the metrics (every numeric leaf of ``metrics.json``, flattened), the
-  artefacts the run wrote (report, plots, metrics, per-genre metrics, thresholds,
-  manifest) and the manifest's facts as tags, then lets kedro-mlflow end the run. With
+  (``conf/<env>/mlflow.yml``): kedro-mlflow starts the run (named by
+  :func:`art_genre.tracking.run_name`, tagged with the exact command) and logs the
+  parameters; the catalog's kedro-mlflow datasets log the headline metrics and the
+  registered model (``headline_metrics``, ``bundle_model``); this hook adds the files the
+  run wrote (report, plots, results, intervals, pairwise tests, thresholds, predictions,
+  manifest) and the manifest's facts as tags, then lets kedro-mlflow end the run. It
+  creates a new SQLite store under a file lock and marks KILLED the runs that killed
+  processes left RUNNING. With
   ``tracking.disable_tracking.pipelines: [__all__]`` (``conf/test``) it does nothing and
   does not even import MLflow.
 """
@@ -17,9 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import platform
-import re
 import subprocess
 from datetime import UTC, datetime
 from importlib import metadata
@@ -29,6 +31,7 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 from kedro.io.core import get_filepath_str
 
+from art_genre import tracking
 from art_genre.machine import cpu_description
 
 logger = logging.getLogger(__name__)
@@ -43,8 +46,9 @@ MANIFEST = "run_manifest"
 """The catalog entry of the manifest."""
 
 ARTEFACTS = (
-    "report_html", "report_md", "metrics", "per_genre_metrics", "thresholds", "timings",
-    "data_quality_report", "feature_issues", "pca_summary", "split_summary",
+    "report_html", "report_md", "metrics", "results", "intervals", "pairwise",
+    "per_genre_metrics", "thresholds", "timings", "data_quality_report", "feature_issues",
+    "pca_summary", "split_summary", "predictions",
 )
 """Catalog entries logged to MLflow as artefacts when the run wrote them (plus plots)."""
 
@@ -216,27 +220,6 @@ class RunManifestHook:
 # ------------------------------------------------------------------ MLflow
 
 
-def flatten_numbers(tree: Any, prefix: str = "", sep: str = ".") -> dict[str, float]:
-    """Every finite numeric leaf of a JSON tree, keyed by its path (booleans left out).
-
-    Generic on purpose: whatever layout ``metrics.json`` has, its numbers become MLflow
-    metrics (``snn.test.tuned.macro_f1`` ...). Characters MLflow refuses in a name become
-    ``_``.
-    """
-    out: dict[str, float] = {}
-    if isinstance(tree, dict):
-        items = tree.items()
-    elif isinstance(tree, list):
-        items = enumerate(tree)
-    else:
-        if isinstance(tree, int | float) and not isinstance(tree, bool) and math.isfinite(tree):
-            out[re.sub(r"[^\w\-. /]", "_", prefix)] = float(tree)
-        return out
-    for key, value in items:
-        out.update(flatten_numbers(value, f"{prefix}{sep}{key}" if prefix else str(key), sep))
-    return out
-
-
 def _flat_strings(tree: Any, prefix: str) -> dict[str, str]:
     if isinstance(tree, dict):
         out: dict[str, str] = {}
@@ -281,6 +264,7 @@ class MlflowTrackingHook:
     def __init__(self, manifest_hook: RunManifestHook | None = None) -> None:
         self._manifest_hook = manifest_hook
         self._inner: Any = None
+        self._parameters: dict[str, Any] = {}
 
     @staticmethod
     def _tracking_config(context: Any) -> dict[str, Any]:
@@ -312,7 +296,28 @@ class MlflowTrackingHook:
             self._inner = None
             return
         self._inner = MlflowHook()
-        self._inner.after_context_created(context=context)
+        self._parameters = context.params
+        uri = str(config.get("server", {}).get("mlflow_tracking_uri") or "")
+        if tracking.sqlite_path(uri) and not tracking.sqlite_path(uri).is_absolute():
+            uri = f"sqlite:///{Path(context.project_path) / tracking.sqlite_path(uri)}"
+        with tracking.store_lock(uri):  # one process at a time creates the tables
+            self._inner.after_context_created(context=context)
+        self._end_dead_runs()
+
+    def _end_dead_runs(self) -> None:
+        """Mark KILLED the runs of killed processes (see :func:`tracking.end_dead_runs`)."""
+        config = self._inner.mlflow_config
+        try:
+            ended = tracking.end_dead_runs(
+                config.server._mlflow_client,
+                config.tracking.experiment._experiment.experiment_id,
+            )
+        except Exception as error:  # noqa: BLE001 - never lose the run for a cleanup
+            logger.warning("MLflow: could not look for runs of killed processes: %s", error)
+            return
+        if ended:
+            logger.warning("MLflow: marked KILLED %d run(s) of killed processes: %s",
+                           len(ended), ", ".join(ended))
 
     @hook_impl
     def after_catalog_created(
@@ -334,10 +339,20 @@ class MlflowTrackingHook:
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
-        """Forwarded to kedro-mlflow (starts the MLflow run)."""
-        if self._inner is not None:
-            self._inner.before_pipeline_run(run_params=run_params, pipeline=pipeline,
-                                            catalog=catalog)
+        """Forwarded to kedro-mlflow (starts the MLflow run), with a meaningful run name;
+        then tags the exact command and this process."""
+        if self._inner is None:
+            return
+        run = self._inner.mlflow_config.tracking.run
+        if run.name is None:  # mlflow.yml's own name wins
+            run.name = tracking.run_name(run_params, self._parameters)
+        self._inner.before_pipeline_run(run_params=run_params, pipeline=pipeline,
+                                        catalog=catalog)
+        if getattr(self._inner, "_is_mlflow_enabled", False):
+            import mlflow
+
+            mlflow.set_tags({tracking.COMMAND_TAG: tracking.kedro_command(run_params),
+                             **tracking.process_tags()})
 
     @hook_impl
     def before_node_run(self, node: Any, catalog: Any, inputs: dict[str, Any], is_async: bool) -> None:
@@ -383,10 +398,6 @@ class MlflowTrackingHook:
             manifest = build_manifest(run_params, catalog,
                                       Path(run_params.get("project_path") or "."))
         mlflow.set_tags(manifest_tags(manifest))
-        if "metrics" in written and catalog.exists("metrics"):
-            metrics = flatten_numbers(catalog.load("metrics"))
-            if metrics:
-                mlflow.log_metrics(metrics)
         names = [n for n in ARTEFACTS if n in written]
         names += sorted(n for n in written if n.startswith("plot_"))
         names += sorted(n for n in written if n.endswith(".thresholds"))

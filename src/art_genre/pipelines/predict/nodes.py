@@ -18,6 +18,7 @@ from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from art_genre.artefacts import classifier_hash, transform_hash
+from art_genre.bundle import ModelBundle, rank_genres
 from art_genre.explain.cam import Explanation, explain_features
 from art_genre.explain.overlay import compact, genre_title, panel_image, render_overlay
 from art_genre.features import (
@@ -105,6 +106,7 @@ def select_model(
     pca: PCA,
     model: GenreClassifier,
     model_thresholds: dict[str, Any],
+    registered_bundle: ModelBundle | None = None,
 ) -> dict[str, Any]:
     """Check that the requested model and the saved artefacts fit together.
 
@@ -123,28 +125,26 @@ def select_model(
         pca: The saved PCA.
         model: The requested trained model (``predict_model``).
         model_thresholds: Its tuned thresholds with its hash (``predict_thresholds``).
+        registered_bundle: The bundle of ``--params model_uri=models:/art_genre/<n>``
+            (checked when read), used instead of the local artefacts; or ``None``.
 
     Returns:
-        ``{"model", "classifier", "backbone", "thresholds"}`` for the next nodes.
+        ``{"model", "classifier", "backbone", "batch_size", "thresholds",
+        "feature_scaler", "pca"}`` for the next nodes.
 
     Raises:
         IncompatibleArtefactsError: Naming what does not fit and what to rerun.
     """
+    if registered_bundle is not None:
+        return _bundle_selection(registered_bundle)
     if model.name != params.model:
         raise IncompatibleArtefactsError(
             f"predict.model is {params.model!r} but the catalog loaded model "
             f"{model.name!r}; choose the model with `--params predict_model={params.model}`."
         )
-    fingerprint = backbone_settings["fingerprint"]
-    if pca_summary.get("fingerprint") != fingerprint:
-        raise IncompatibleArtefactsError(
-            f"The saved PCA was fitted on features of backbone fingerprint "
-            f"{pca_summary.get('fingerprint')}, but the saved backbone settings have "
-            f"{fingerprint}; rerun `kedro run`."
-        )
     genres = [str(g) for g in genre_vocabulary.classes_]
-    model.check_compatible(genres, fingerprint)
-    check_hash_chain(params.model, model, feature_scaler, pca, model_thresholds)
+    _check_local(params.model, backbone_settings, pca_summary, genres, model,
+                 feature_scaler, pca, model_thresholds)
     return {
         "model": params.model,
         "classifier": model,
@@ -154,6 +154,39 @@ def select_model(
         },
         "batch_size": int(backbone_settings.get("batch_size", 32)),
         "thresholds": tuned_logits(params.model, genres, model_thresholds),
+        "feature_scaler": feature_scaler,
+        "pca": pca,
+    }
+
+
+def _check_local(
+    model: str, backbone_settings: dict[str, Any], pca_summary: dict[str, Any],
+    genres: list[str], classifier: GenreClassifier, feature_scaler: StandardScaler,
+    pca: PCA, bound: dict[str, Any],
+) -> None:
+    """:func:`select_model`'s checks of the local artefacts (see its doc)."""
+    fingerprint = backbone_settings["fingerprint"]
+    if pca_summary.get("fingerprint") != fingerprint:
+        raise IncompatibleArtefactsError(
+            f"The saved PCA was fitted on features of backbone fingerprint "
+            f"{pca_summary.get('fingerprint')}, but the saved backbone settings have "
+            f"{fingerprint}; rerun `kedro run`."
+        )
+    classifier.check_compatible(genres, fingerprint)
+    check_hash_chain(model, classifier, feature_scaler, pca, bound)
+
+
+def _bundle_selection(bundle: ModelBundle) -> dict[str, Any]:
+    """:func:`select_model`'s output from a model bundle."""
+    return {
+        "model": bundle.model,
+        "classifier": bundle.classifier,
+        "backbone": dict(bundle.backbone),
+        "batch_size": bundle.batch_size,
+        "thresholds": np.asarray(bundle.thresholds, dtype=np.float64),
+        "feature_scaler": bundle.feature_scaler,
+        "pca": bundle.pca,
+        "temperature": bundle.temperature,  # the calibration's (1.0: none)
     }
 
 
@@ -176,8 +209,6 @@ def tuned_logits(model: str, genres: list[str], model_thresholds: dict[str, Any]
 def extract_new_features(
     predict_images: dict[str, Callable[[], Any]],
     selection: dict[str, Any],
-    feature_scaler: StandardScaler,
-    pca: PCA,
     params: PredictParams,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Backbone features of every image of the folder, with the training backbone.
@@ -189,9 +220,8 @@ def extract_new_features(
 
     Args:
         predict_images: The folder of new paintings (any layout): path → lazy loader.
-        selection: Output of :func:`select_model` (backbone settings, batch size, model).
-        feature_scaler: The scaler saved by training (for the maps only).
-        pca: The PCA saved by training (for the maps only).
+        selection: Output of :func:`select_model` (backbone settings, batch size, model,
+            and the scaler and PCA, for the maps only).
         params: The predict parameters.
 
     Returns:
@@ -214,7 +244,7 @@ def extract_new_features(
         ]
     if items:
         for batch, explanation in _predict_batches(
-            items, selection, feature_scaler, pca, params
+            items, selection, selection["feature_scaler"], selection["pca"], params
         ):
             ids.extend(batch.ids)
             parts.append(batch.features)
@@ -376,8 +406,6 @@ def predict_genres(
     new_features: dict[str, Any],
     predict_issues: pd.DataFrame,
     selection: dict[str, Any],
-    feature_scaler: StandardScaler,
-    pca: PCA,
     params: PredictParams,
 ) -> pd.DataFrame:
     """Genres of each new painting: the top ``k`` with probabilities and all above threshold.
@@ -385,9 +413,7 @@ def predict_genres(
     Args:
         new_features: Output of :func:`extract_new_features`.
         predict_issues: The files that could not be used, listed with their reason.
-        selection: Output of :func:`select_model`.
-        feature_scaler: The scaler saved by training.
-        pca: The PCA saved by training.
+        selection: Output of :func:`select_model` (model, scaler, PCA, thresholds).
         params: The predict parameters.
 
     Returns:
@@ -406,17 +432,13 @@ def predict_genres(
     columns += ["genres", "error"]
     rows = []
     if new_features["image_ids"]:
-        X = reduce_features(new_features["features"], feature_scaler, pca)
+        X = reduce_features(new_features["features"], selection["feature_scaler"],
+                            selection["pca"])
         logits = classifier.decision_function(X)
-        proba = expit(logits)
-        order = np.argsort(-logits, axis=1, kind="stable")[:, :k]
-        above = logits >= selection["thresholds"]
-        for i, image_id in enumerate(new_features["image_ids"]):
-            row: list[Any] = [image_id, selection["model"]]
-            for j in order[i]:
-                row += [genres[j], round(float(proba[i, j]), 6)]
-            row += ["|".join(genres[above[i]]), ""]
-            rows.append(row)
+        proba = expit(logits / selection.get("temperature", 1.0))
+        ranked = rank_genres(logits, proba, list(genres), selection["thresholds"], k)
+        for image_id, row in zip(new_features["image_ids"], ranked, strict=True):
+            rows.append([image_id, selection["model"], *row, ""])
     for file, reason in zip(predict_issues["file"], predict_issues["reason"], strict=True):
         rows.append([file, selection["model"], *([""] * (2 * k)), "", reason])
     table = pd.DataFrame(rows, columns=columns)

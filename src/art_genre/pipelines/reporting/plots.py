@@ -280,7 +280,7 @@ def plot_model_comparison(
     intervals: pd.DataFrame,
     results: pd.DataFrame,
     timings: Mapping[str, Mapping[str, Any]],
-    reporting_params: ReportingParams | Mapping[str, Any] | None = None,
+    reporting_params: ReportingParams | None = None,
 ) -> Figure:
     """Test any-match accuracy, test macro-F1 (both thresholds) and training time.
 
