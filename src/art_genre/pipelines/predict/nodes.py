@@ -12,14 +12,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from PIL import Image
-from scipy.special import expit
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from art_genre.artefacts import classifier_hash, transform_hash
 from art_genre.explain.cam import Explanation, explain_features
-from art_genre.explain.overlay import compact, genre_title, panel_image, render_overlay
+from art_genre.explain.overlay import (
+    compact,
+    genre_title,
+    panel_image,
+    render_overlay,
+)
 from art_genre.features import (
     BackboneSettings,
     FeatureBatch,
@@ -27,11 +31,13 @@ from art_genre.features import (
     build_explaining_backbone,
     iter_feature_batches,
 )
+from art_genre.features.images import to_display_image
 from art_genre.features.reduction import reduce_features
 from art_genre.labels import hidden_or_leftover
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
 from art_genre.quality import NOT_UTF8, IssueLog, is_utf8_name
 
+from .decision import Decisions, decide, rule_record, shown_genres, temperature_of
 from .params import OverlayFormat, PredictParams
 
 logger = logging.getLogger(__name__)
@@ -105,6 +111,7 @@ def select_model(
     pca: PCA,
     model: GenreClassifier,
     model_thresholds: dict[str, Any],
+    calibration: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Check that the requested model and the saved artefacts fit together.
 
@@ -123,9 +130,12 @@ def select_model(
         pca: The saved PCA.
         model: The requested trained model (``predict_model``).
         model_thresholds: Its tuned thresholds with its hash (``predict_thresholds``).
+        calibration: Its calibration record (``predict_calibration``; empty when the
+            model is not calibrated: temperature 1).
 
     Returns:
-        ``{"model", "classifier", "backbone", "thresholds"}`` for the next nodes.
+        ``{"model", "model_hash", "classifier", "backbone", "batch_size", "thresholds",
+        "temperature", "calibrated"}`` for the next nodes (``thresholds``: the logit cuts).
 
     Raises:
         IncompatibleArtefactsError: Naming what does not fit and what to rerun.
@@ -154,6 +164,9 @@ def select_model(
         },
         "batch_size": int(backbone_settings.get("batch_size", 32)),
         "thresholds": tuned_logits(params.model, genres, model_thresholds),
+        "model_hash": classifier_hash(model),
+        "temperature": temperature_of(params.model, calibration),
+        "calibrated": bool(calibration),
     }
 
 
@@ -182,9 +195,11 @@ def extract_new_features(
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Backbone features of every image of the folder, with the training backbone.
 
-    With ``predict.explain`` the same backbone pass also gives each batch's last feature
-    maps, turned at once into the class activation maps of each painting's
-    ``explain_top_k`` most probable genres (:func:`~art_genre.explain.explain_features`);
+    Each painting is decoded once; from that decoding its size (for the small-image
+    warning) and a small thumbnail (for the page) are kept. With ``predict.explain`` the
+    same backbone pass also gives each batch's last feature maps, turned at once into
+    the class activation maps of every genre (:func:`~art_genre.explain.explain_features`;
+    the overlays draw those of the assigned genres), and the overlay panel is kept too;
     the feature maps themselves are dropped batch by batch.
 
     Args:
@@ -195,23 +210,22 @@ def extract_new_features(
         params: The predict parameters.
 
     Returns:
-        ``{"image_ids", "features"}`` (plus, with ``explain``, ``"explanation"``, an
+        ``{"image_ids", "features", "sizes", "thumbnails"}`` (sizes ``(width, height)``,
+        thumbnails JPEG bytes; plus, with ``explain``, ``"explanation"``, an
         :class:`~art_genre.explain.Explanation` row-aligned with ``image_ids``,
         ``"panels"``, each painting's overlay panel as JPEG bytes, and ``"sources"``, the
         loaders of the few paintings whose panel could not be kept) and the files that
         could not be used (``stage``, ``file``, ``reason``).
     """
     issues = IssueLog("predict", params.on_bad_input)
-    items = _image_items(predict_images, params, issues)
+    views: dict[str, dict[str, Any]] = {}
+    items = [
+        (image_id, _keeping_views(image_id, source, views, params))
+        for image_id, source in _image_items(predict_images, params, issues)
+    ]
     ids: list[str] = []
     parts: list[np.ndarray] = []
     explained: list[Explanation] = []
-    panels: dict[str, bytes] = {}
-    if params.explain:  # keep each painting's overlay panel from this one decoding
-        items = [
-            (image_id, _keeping_panel(image_id, source, panels, params.overlay_height))
-            for image_id, source in items
-        ]
     if items:
         for batch, explanation in _predict_batches(
             items, selection, feature_scaler, pca, params
@@ -224,11 +238,21 @@ def extract_new_features(
                 explained.append(explanation)
     features = np.concatenate(parts) if parts else np.empty((0, 0), dtype=np.float32)
     logger.info("%d of %d files have features.", len(ids), len(predict_images))
-    new_features: dict[str, Any] = {"image_ids": ids, "features": features}
+    new_features: dict[str, Any] = {
+        "image_ids": ids,
+        "features": features,
+        **{
+            kind: {i: views[i][kind] for i in ids if kind in views.get(i, {})}
+            for kind in ("sizes", "thumbnails")
+        },
+    }
     if params.explain:
-        new_features["explanation"] = _concatenate(explained, params.explain_top_k)
-        new_features["panels"] = {i: panels[i] for i in ids if i in panels}
-        new_features["sources"] = {i: predict_images[i] for i in ids if i not in panels}
+        n_genres = len(selection["classifier"].genres)
+        new_features["explanation"] = _concatenate(explained, n_genres)
+        new_features["panels"] = {i: views[i]["panels"] for i in ids if "panels" in views[i]}
+        new_features["sources"] = {
+            i: predict_images[i] for i in ids if i not in new_features["panels"]
+        }
     return new_features, issues.to_frame()
 
 
@@ -276,28 +300,42 @@ def _predict_batches(
                     pca,
                     selection["classifier"],
                     settings.pooling,
-                    top_k=params.explain_top_k,
+                    top_k=len(selection["classifier"].genres),  # every genre's map
                 )
         yield batch, explanation
 
 
-def _keeping_panel(
-    image_id: str, source: Callable[[], Any], panels: dict[str, bytes], height: int
-) -> Callable[[], Any]:
-    """A loader that also keeps the painting's overlay panel (a small JPEG) in ``panels``.
+THUMBNAIL_SIDE = 160
+"""Longest side of a page thumbnail, in pixels (a JPEG of a few KB)."""
 
-    The overlays then need no second decoding of the file (costly for big paintings);
-    about 20 KB per painting are kept. A painting whose panel cannot be made is decoded
-    again when its overlay is drawn.
+
+def _jpeg(image: Image.Image, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def _keeping_views(
+    image_id: str, source: Callable[[], Any], views: dict[str, dict[str, Any]],
+    params: PredictParams,
+) -> Callable[[], Any]:
+    """A loader that also keeps, in ``views[image_id]``, what the later nodes show.
+
+    ``sizes``: the file's ``(width, height)``; ``thumbnails``: a JPEG at most
+    :data:`THUMBNAIL_SIDE` a side; with ``explain``, ``panels``: the overlay panel as a
+    JPEG (about 20 KB). The overlays and the page then need no second decoding of the
+    file (costly for big paintings). A view that cannot be made is left out: the page
+    shows no thumbnail, the overlay decodes the file itself.
     """
 
     def load() -> Any:
         image = source()
+        kept = views.setdefault(image_id, {"sizes": tuple(image.size)})
         try:
-            buffer = io.BytesIO()
-            panel_image(image, height).save(buffer, format="JPEG", quality=92)
-            panels[image_id] = buffer.getvalue()
-        except Exception:  # noqa: BLE001 - the overlay will decode the file itself
+            kept["thumbnails"] = _jpeg(to_display_image(image, THUMBNAIL_SIDE), 80)
+            if params.explain:
+                kept["panels"] = _jpeg(panel_image(image, params.overlay_height), 92)
+        except Exception:  # noqa: BLE001 - the features' own decoding reports the file
             pass
         return image
 
@@ -320,47 +358,87 @@ def explanation_file(image_id: str, overlay_format: OverlayFormat = "png") -> st
     return f"explanations/{image_id}.{overlay_format}"
 
 
-def render_explanations(
+MIN_SIDE = 32
+"""An image smaller than this on a side is predicted with a warning in its row."""
+
+
+def decide_genres(
     new_features: dict[str, Any],
     selection: dict[str, Any],
+    feature_scaler: StandardScaler,
+    pca: PCA,
+) -> dict[str, Any]:
+    """The one decision per painting and genre (:func:`~.decision.decide`).
+
+    Every later output (the table, the sidecar, the overlays, the page) shows these
+    decisions; none decides again.
+
+    Args:
+        new_features: Output of :func:`extract_new_features`.
+        selection: Output of :func:`select_model` (model, logit cuts, temperature).
+        feature_scaler: The scaler saved by training.
+        pca: The PCA saved by training.
+
+    Returns:
+        ``{"image_ids", "genres", "decisions"}``: the painting ids, the model's genres and
+        the :class:`~.decision.Decisions`, row-aligned with the ids.
+    """
+    classifier: GenreClassifier = selection["classifier"]
+    genres = [str(g) for g in classifier.genres]
+    if new_features["image_ids"]:
+        X = reduce_features(new_features["features"], feature_scaler, pca)
+        logits = classifier.decision_function(X)
+    else:
+        logits = np.empty((0, len(genres)))
+    decisions = decide(logits, selection["thresholds"], selection["temperature"])
+    return {"image_ids": list(new_features["image_ids"]), "genres": genres,
+            "decisions": decisions}
+
+
+def render_explanations(
+    new_features: dict[str, Any],
+    predict_decisions: dict[str, Any],
     params: PredictParams,
 ) -> dict[str, Callable[[], Any]]:
-    """One overlay per painting: the painting and the map of each of its top genres.
+    """One overlay per painting: the painting and the map of each genre it was given.
 
-    The paintings are not read again: each is drawn from the panel
-    :func:`extract_new_features` kept from its one decoding (or, for the rare painting
-    whose panel could not be made, from its loader, kept in ``sources``).
+    The maps are those of the assigned genres (most probable first, at most
+    ``explain_max_maps``) and, when the most probable genre is not assigned, of that
+    genre too, its panel marked ``not assigned``. Each map is drawn on its own scale
+    with a colour bar (:func:`~art_genre.explain.overlay.render_overlay`). The paintings
+    are not read again: each is drawn from the panel :func:`extract_new_features` kept
+    (or, for the rare painting whose panel could not be made, from its loader).
 
     Args:
         new_features: Output of :func:`extract_new_features` (its ``explanation``,
             ``panels`` and ``sources``).
-        selection: Output of :func:`select_model` (the model's genres).
+        predict_decisions: Output of :func:`decide_genres`.
         params: The predict parameters.
 
     Returns:
         ``{image id: callable}`` for the ``explanations`` partitioned dataset: each call
-        draws one overlay (:func:`~art_genre.explain.overlay.render_overlay`; for PNG
-        with a 256-colour palette: :func:`~art_genre.explain.overlay.compact`). The catalog's
-        :class:`~art_genre.datasets.ConcurrentPartitionedDataset` calls them on a few
-        threads, a few at a time. Empty unless ``predict.explain``.
+        draws one overlay (for PNG with a 256-colour palette:
+        :func:`~art_genre.explain.overlay.compact`). Empty unless ``predict.explain``.
     """
     if not params.explain:
         return {}
     explanation: Explanation = new_features["explanation"]
-    genres = list(selection["classifier"].genres)
+    decisions: Decisions = predict_decisions["decisions"]
+    genres = predict_decisions["genres"]
 
     def draw(i: int, image_id: str) -> Any:
-        titles = [
-            genre_title(genres[g], p)
-            for g, p in zip(
-                explanation.genre_indices[i], explanation.probabilities[i], strict=True
-            )
-        ]
+        shown = shown_genres(decisions, i, params.explain_max_maps)
+        column = {int(g): j for j, g in enumerate(explanation.genre_indices[i])}
         panel = new_features.get("panels", {}).get(image_id)
         overlay = render_overlay(
             Image.open(io.BytesIO(panel)) if panel else new_features["sources"][image_id](),
-            explanation.maps[i],
-            titles,
+            explanation.maps[i, [column[g] for g in shown]],
+            [genre_title(genres[g], decisions.probabilities[i, g]) for g in shown],
+            notes=[
+                "" if decisions.assigned[i, g]
+                else f"not assigned: threshold {decisions.thresholds[g]:.2f}"
+                for g in shown
+            ],
             first_title=PurePosixPath(image_id).name,
             panel_height=params.overlay_height,
         )
@@ -372,58 +450,91 @@ def render_explanations(
     }
 
 
+def _small_image_warning(size: tuple[int, int] | None) -> str:
+    if size is None or min(size) >= MIN_SIDE:
+        return ""
+    return (f"image is {size[0]}x{size[1]} px, under {MIN_SIDE} px on a side: "
+            f"the prediction is unreliable")
+
+
 def predict_genres(
     new_features: dict[str, Any],
     predict_issues: pd.DataFrame,
     selection: dict[str, Any],
-    feature_scaler: StandardScaler,
-    pca: PCA,
+    predict_decisions: dict[str, Any],
+    training_manifest: dict[str, Any],
     params: PredictParams,
-) -> pd.DataFrame:
-    """Genres of each new painting: the top ``k`` with probabilities and all above threshold.
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Genres of each new painting, with every decision shown, and the rule's sidecar.
 
     Args:
-        new_features: Output of :func:`extract_new_features`.
+        new_features: Output of :func:`extract_new_features` (``sizes``).
         predict_issues: The files that could not be used, listed with their reason.
         selection: Output of :func:`select_model`.
-        feature_scaler: The scaler saved by training.
-        pca: The PCA saved by training.
+        predict_decisions: Output of :func:`decide_genres`.
+        training_manifest: The training run's manifest (``run_manifest.json``; may be
+            empty), for the sidecar's ``training_run``.
         params: The predict parameters.
 
     Returns:
-        One row per file: ``file``, ``model``, ``genre_1`` / ``probability_1`` ...
-        ``genre_k`` / ``probability_k``, ``genres`` (every genre above its tuned
-        threshold, ``|``-joined), ``error`` (why a file got no prediction) and, with
-        ``predict.explain``, ``explanation`` (the overlay's path relative to the table's
-        folder).
+        The table, one row per file: ``file``, ``model``, then per rank ``n`` of the top
+        ``k``: ``genre_n``, ``probability_n`` (calibrated), ``threshold_n`` (that genre's
+        threshold on the same scale) and ``assigned_n`` (``probability_n >=
+        threshold_n``); ``genres`` (every assigned genre, ``|``-joined, most probable
+        first), ``warning`` (e.g. a tiny image), ``error`` (why a file got no
+        prediction) and, with ``predict.explain``, ``explanation`` (the overlay's path
+        relative to the table's folder). And the sidecar (:func:`~.decision.rule_record`).
     """
-    classifier: GenreClassifier = selection["classifier"]
-    genres = np.asarray(classifier.genres, dtype=object)
+    genres = np.asarray(predict_decisions["genres"], dtype=object)
+    decisions: Decisions = predict_decisions["decisions"]
     k = min(params.top_k, len(genres))
     columns = ["file", "model"]
     for n in range(1, k + 1):
-        columns += [f"genre_{n}", f"probability_{n}"]
-    columns += ["genres", "error"]
+        columns += [f"genre_{n}", f"probability_{n}", f"threshold_{n}", f"assigned_{n}"]
+    columns += ["genres", "warning", "error"]
     rows = []
-    if new_features["image_ids"]:
-        X = reduce_features(new_features["features"], feature_scaler, pca)
-        logits = classifier.decision_function(X)
-        proba = expit(logits)
-        order = np.argsort(-logits, axis=1, kind="stable")[:, :k]
-        above = logits >= selection["thresholds"]
-        for i, image_id in enumerate(new_features["image_ids"]):
-            row: list[Any] = [image_id, selection["model"]]
-            for j in order[i]:
-                row += [genres[j], round(float(proba[i, j]), 6)]
-            row += ["|".join(genres[above[i]]), ""]
-            rows.append(row)
+    sizes = new_features.get("sizes", {})
+    for i, image_id in enumerate(predict_decisions["image_ids"]):
+        p = decisions.probabilities[i]
+        order = decisions.ranked(i)
+        row: list[Any] = [image_id, selection["model"]]
+        for j in order[:k]:
+            row += [genres[j], round(float(p[j]), 6), round(float(decisions.thresholds[j]), 6),
+                    bool(decisions.assigned[i, j])]
+        assigned = [genres[j] for j in order if decisions.assigned[i, j]]
+        row += ["|".join(assigned), _small_image_warning(sizes.get(image_id)), ""]
+        rows.append(row)
     for file, reason in zip(predict_issues["file"], predict_issues["reason"], strict=True):
-        rows.append([file, selection["model"], *([""] * (2 * k)), "", reason])
+        rows.append([file, selection["model"], *([""] * (4 * k)), "", "", reason])
     table = pd.DataFrame(rows, columns=columns)
+    for warned in table.loc[table["warning"] != "", ["file", "warning"]].itertuples():
+        logger.warning("%s: %s.", warned.file, warned.warning)
     if params.explain:
         explained = set(new_features["image_ids"])
         table["explanation"] = [
             explanation_file(f, params.overlay_format) if f in explained else ""
             for f in table["file"]
         ]
-    return table.sort_values("file", key=lambda s: s.map(lambda p: unicodedata.normalize("NFC", p)), kind="stable").reset_index(drop=True)
+    table = table.sort_values("file", key=lambda s: s.map(_nfc), kind="stable")
+    sidecar = rule_record(selection, list(genres), decisions.thresholds,
+                          training_run_facts(training_manifest))
+    return table.reset_index(drop=True), sidecar
+
+
+def _nfc(name: str) -> str:
+    return unicodedata.normalize("NFC", name)
+
+
+def training_run_facts(manifest: dict[str, Any] | None) -> dict[str, Any]:
+    """What identifies the training run the model came from, read from its manifest."""
+    if not manifest:
+        return {}
+    runtime = manifest.get("runtime_params") or {}
+    return {
+        "session_id": manifest.get("session_id"),
+        "finished_at": manifest.get("finished_at"),
+        "git_commit": (manifest.get("git") or {}).get("commit"),
+        "env": manifest.get("env"),
+        "data_dir": runtime.get("data_dir"),
+        "manifest": "data/08_reporting/run_manifest.json",
+    }
