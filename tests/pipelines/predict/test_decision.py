@@ -7,7 +7,12 @@ import pytest
 from scipy.special import expit
 
 from art_genre.modelling.classifier import IncompatibleArtefactsError
-from art_genre.pipelines.predict.decision import decide, rule_record, shown_genres, temperature_of
+from art_genre.pipelines.predict.decision import (
+    decide,
+    rule_record,
+    shown_genres,
+    temperature_of,
+)
 
 
 def test_calibration_changes_probabilities_not_decisions():

@@ -26,8 +26,9 @@ h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.5em}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}
 .meta td:first-child{color:#555}
 .card{border:1px solid #ccc;border-radius:6px;padding:10px;margin:10px 0;display:flex;
-gap:14px;align-items:flex-start;flex-wrap:wrap}
-.card img.thumb{max-width:160px;max-height:160px}
+gap:14px;align-items:flex-start}
+.card>div{flex:1;min-width:0}
+.card img.thumb{max-width:160px;max-height:160px;flex:none}
 .card img.overlay{max-width:100%;display:block;margin-top:6px}
 .yes{color:#070;font-weight:600}.no{color:#a00}
 .warning{color:#a60;font-weight:600}.genres{font-weight:600}
