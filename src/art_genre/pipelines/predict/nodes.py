@@ -115,27 +115,23 @@ def select_model(
 ) -> dict[str, Any]:
     """Check that the requested model and the saved artefacts fit together.
 
-    Runs before any image is read: a PCA made from other backbone settings, a model trained
-    on another vocabulary, other features or another PCA / scaler (see
-    :func:`check_hash_chain`), or thresholds tuned for another model are one clear error.
-    Only the requested model is loaded (the catalog's ``predict_model``), so a broken
-    file of another model does not stop this one.
+    Runs before any image is read: a PCA of other backbone settings, a model of another
+    vocabulary, other features or another PCA / scaler (:func:`check_hash_chain`), or
+    thresholds of another model are one clear error. Only the requested model is loaded
+    (``predict_model``), so a broken file of another model does not stop this one.
 
     Args:
         params: The predict parameters (``params.model`` names the model).
         backbone_settings: The settings feature_engineering saved.
         pca_summary: The PCA's summary (its ``fingerprint``).
         genre_vocabulary: The saved vocabulary.
-        feature_scaler: The saved scaler.
-        pca: The saved PCA.
+        feature_scaler, pca: The saved scaler and PCA.
         model: The requested trained model (``predict_model``).
         model_thresholds: Its tuned thresholds with its hash (``predict_thresholds``).
-        calibration: Its calibration record (``predict_calibration``; empty when the
-            model is not calibrated: temperature 1).
+        calibration: Its calibration (``predict_calibration``; empty: temperature 1).
 
     Returns:
-        ``{"model", "model_hash", "classifier", "backbone", "batch_size", "thresholds",
-        "temperature", "calibrated"}`` for the next nodes (``thresholds``: the logit cuts).
+        The model, its hash, settings, logit cuts and temperature, for the next nodes.
 
     Raises:
         IncompatibleArtefactsError: Naming what does not fit and what to rerun.
@@ -158,15 +154,20 @@ def select_model(
     return {
         "model": params.model,
         "classifier": model,
-        "backbone": {
-            **{k: backbone_settings[k] for k in SETTING_FIELDS},
-            **{k: backbone_settings.get(k, v) for k, v in OPTIONAL_SETTING_FIELDS.items()},
-        },
+        "backbone": _backbone_settings(backbone_settings),
         "batch_size": int(backbone_settings.get("batch_size", 32)),
         "thresholds": tuned_logits(params.model, genres, model_thresholds),
         "model_hash": classifier_hash(model),
         "temperature": temperature_of(params.model, calibration),
         "calibrated": bool(calibration),
+    }
+
+
+def _backbone_settings(saved: dict[str, Any]) -> dict[str, Any]:
+    """The saved backbone settings, with the defaults of those added later."""
+    return {
+        **{k: saved[k] for k in SETTING_FIELDS},
+        **{k: saved.get(k, v) for k, v in OPTIONAL_SETTING_FIELDS.items()},
     }
 
 
@@ -195,12 +196,10 @@ def extract_new_features(
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Backbone features of every image of the folder, with the training backbone.
 
-    Each painting is decoded once; from that decoding its size (for the small-image
-    warning) and a small thumbnail (for the page) are kept. With ``predict.explain`` the
-    same backbone pass also gives each batch's last feature maps, turned at once into
-    the class activation maps of every genre (:func:`~art_genre.explain.explain_features`;
-    the overlays draw those of the assigned genres), and the overlay panel is kept too;
-    the feature maps themselves are dropped batch by batch.
+    Each painting is decoded once, keeping its size and a thumbnail. With
+    ``predict.explain`` the same backbone pass also gives each batch's last feature maps,
+    turned at once into the class activation maps of every genre
+    (:func:`~art_genre.explain.explain_features`) and dropped batch by batch.
 
     Args:
         predict_images: The folder of new paintings (any layout): path → lazy loader.
@@ -210,12 +209,10 @@ def extract_new_features(
         params: The predict parameters.
 
     Returns:
-        ``{"image_ids", "features", "sizes", "thumbnails"}`` (sizes ``(width, height)``,
-        thumbnails JPEG bytes; plus, with ``explain``, ``"explanation"``, an
-        :class:`~art_genre.explain.Explanation` row-aligned with ``image_ids``,
-        ``"panels"``, each painting's overlay panel as JPEG bytes, and ``"sources"``, the
-        loaders of the few paintings whose panel could not be kept) and the files that
-        could not be used (``stage``, ``file``, ``reason``).
+        ``{"image_ids", "features", "sizes", "thumbnails"}`` (plus, with ``explain``,
+        ``"explanation"``, an :class:`~art_genre.explain.Explanation` row-aligned with
+        ``image_ids``, ``"panels"`` and ``"sources"``, the loaders of the paintings
+        without a panel; see :func:`_keeping_views`) and the files that could not be used.
     """
     issues = IssueLog("predict", params.on_bad_input)
     views: dict[str, dict[str, Any]] = {}
@@ -239,21 +236,23 @@ def extract_new_features(
     features = np.concatenate(parts) if parts else np.empty((0, 0), dtype=np.float32)
     logger.info("%d of %d files have features.", len(ids), len(predict_images))
     new_features: dict[str, Any] = {
-        "image_ids": ids,
-        "features": features,
-        **{
-            kind: {i: views[i][kind] for i in ids if kind in views.get(i, {})}
-            for kind in ("sizes", "thumbnails")
-        },
+        "image_ids": ids, "features": features, **_kept(views, ids, ("sizes", "thumbnails"))
     }
     if params.explain:
         n_genres = len(selection["classifier"].genres)
         new_features["explanation"] = _concatenate(explained, n_genres)
-        new_features["panels"] = {i: views[i]["panels"] for i in ids if "panels" in views[i]}
+        new_features.update(_kept(views, ids, ("panels",)))
         new_features["sources"] = {
             i: predict_images[i] for i in ids if i not in new_features["panels"]
         }
     return new_features, issues.to_frame()
+
+
+def _kept(
+    views: dict[str, dict[str, Any]], ids: list[str], kinds: tuple[str, ...]
+) -> dict[str, dict[str, Any]]:
+    """``{kind: {image id: view}}`` of the images with features (see :func:`_keeping_views`)."""
+    return {kind: {i: views[i][kind] for i in ids if kind in views.get(i, {})} for kind in kinds}
 
 
 def _image_items(
@@ -492,18 +491,11 @@ def predict_genres(
     for n in range(1, k + 1):
         columns += [f"genre_{n}", f"probability_{n}", f"threshold_{n}", f"assigned_{n}"]
     columns += ["genres", "warning", "error"]
-    rows = []
-    sizes = new_features.get("sizes", {})
-    for i, image_id in enumerate(predict_decisions["image_ids"]):
-        p = decisions.probabilities[i]
-        order = decisions.ranked(i)
-        row: list[Any] = [image_id, selection["model"]]
-        for j in order[:k]:
-            row += [genres[j], round(float(p[j]), 6), round(float(decisions.thresholds[j]), 6),
-                    bool(decisions.assigned[i, j])]
-        assigned = [genres[j] for j in order if decisions.assigned[i, j]]
-        row += ["|".join(assigned), _small_image_warning(sizes.get(image_id)), ""]
-        rows.append(row)
+    rows = [
+        [image_id, selection["model"], *_decided(decisions, i, genres, k),
+         _small_image_warning(new_features.get("sizes", {}).get(image_id)), ""]
+        for i, image_id in enumerate(predict_decisions["image_ids"])
+    ]
     for file, reason in zip(predict_issues["file"], predict_issues["reason"], strict=True):
         rows.append([file, selection["model"], *([""] * (4 * k)), "", "", reason])
     table = pd.DataFrame(rows, columns=columns)
@@ -519,6 +511,16 @@ def predict_genres(
     sidecar = rule_record(selection, list(genres), decisions.thresholds,
                           training_run_facts(training_manifest))
     return table.reset_index(drop=True), sidecar
+
+
+def _decided(decisions: Decisions, i: int, genres: np.ndarray, k: int) -> list[Any]:
+    """One painting's top ``k`` (genre, probability, threshold, assigned), then its genres."""
+    order = decisions.ranked(i)
+    cells: list[Any] = []
+    for j in order[:k]:
+        cells += [genres[j], round(float(decisions.probabilities[i, j]), 6),
+                  round(float(decisions.thresholds[j]), 6), bool(decisions.assigned[i, j])]
+    return [*cells, "|".join(genres[j] for j in order if decisions.assigned[i, j])]
 
 
 def _nfc(name: str) -> str:
