@@ -236,6 +236,9 @@ def test_a_failed_predict_marks_the_previous_table_stale(copy_of_trained, tmp_pa
     _refused(copy_of_trained, tmp_path, "adam", "adam.npz")
     assert not table.exists()
     assert table.with_name("predictions.stale.csv").read_bytes() == previous
+    for current, stale in (("predictions_rule.json", "predictions_rule.stale.json"),
+                           ("predictions.html", "predictions.stale.html")):
+        assert not table.with_name(current).exists() and table.with_name(stale).exists()
 
 
 def test_older_pickled_artefacts_name_what_to_rerun(copy_of_trained, tmp_path):
