@@ -19,6 +19,8 @@ from urllib.parse import quote
 import pandas as pd
 
 NONE_ASSIGNED = "(no genre assigned)"
+FLAGS = {"top-not-assigned": "top genre not assigned", "warning": "with a warning"}
+"""Menu entries beside the genres: paintings to look at twice."""
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:1400px}
@@ -28,7 +30,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-
 .card{border:1px solid #ccc;border-radius:6px;padding:10px;margin:10px 0;display:flex;
 gap:14px;align-items:flex-start}
 .card>div{flex:1;min-width:0}
-.card img.thumb{max-width:160px;max-height:160px;flex:none}
+.card>.thumbcell{width:160px;flex:none}.card img.thumb{max-width:160px;max-height:160px}
 .card img.overlay{max-width:100%;display:block;margin-top:6px}
 .yes{color:#070;font-weight:600}.no{color:#a00}
 .warning{color:#a60;font-weight:600}.genres{font-weight:600}
@@ -39,7 +41,8 @@ _SCRIPT = """
 function applyFilter(){
   const g=document.getElementById('genre').value;let n=0;
   document.querySelectorAll('.card').forEach(function(c){
-    const show=(g==='')||JSON.parse(c.dataset.genres).indexOf(g)>=0;
+    const within=g.startsWith('flag:')?JSON.parse(c.dataset.flags):JSON.parse(c.dataset.genres);
+    const show=(g==='')||within.indexOf(g.replace(/^flag:/,''))>=0;
     c.style.display=show?'':'none';if(show){n+=1;}
   });
   document.getElementById('shown').textContent=n;
@@ -90,6 +93,11 @@ def _ranks(row: pd.Series, k: int) -> str:
     return f"<table>{head}{body}</table>"
 
 
+def _flags(row: pd.Series) -> list[str]:
+    flags = [] if str(row["assigned_1"]) == "True" else ["top-not-assigned"]
+    return flags + (["warning"] if row.get("warning") else [])
+
+
 def _card(row: pd.Series, k: int, thumbnail: bytes | None) -> str:
     genres = [g for g in str(row["genres"]).split("|") if g] or [NONE_ASSIGNED]
     thumb = (
@@ -102,11 +110,16 @@ def _card(row: pd.Series, k: int, thumbnail: bytes | None) -> str:
         overlay = (f'<img class="overlay" alt="maps of {_e(row["file"])}" '
                    f'src="{_e(quote(str(row["explanation"])))}">')
     return (
-        f"<div class=\"card\" data-genres='{_e(json.dumps(genres))}'>{thumb}<div>"
-        f"<b>{_e(row['file'])}</b>"
+        f"<div class=\"card\" data-genres='{_e(json.dumps(genres))}' "
+        f"data-flags='{_e(json.dumps(_flags(row)))}'><div class=\"thumbcell\">{thumb}</div>"
+        f"<div><b>{_e(row['file'])}</b>"
         f'<p>genres: <span class="genres">{_e(" | ".join(genres))}</span></p>'
         f"{warning}{_ranks(row, k)}{overlay}</div></div>"
     )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _unreadable(failed: pd.DataFrame) -> str:
@@ -138,12 +151,14 @@ def build_predictions_page(
     cards = "".join(_card(row, k, thumbnails.get(row["file"])) for _, row in readable.iterrows())
     genres = sorted(prediction_rule["genres"]) + [NONE_ASSIGNED]
     options = '<option value="">every painting</option>' + "".join(
-        f'<option value="{_e(g)}">{_e(g)}</option>' for g in genres)
+        f'<option value="{_e(g)}">{_e(g)}</option>' for g in genres) + "".join(
+        f'<option value="flag:{f}">{_e(label)}</option>' for f, label in FLAGS.items())
     return (
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>Predictions ({_e(prediction_rule['model'])})</title>"
         f"<style>{_STYLE}</style></head><body>"
-        f"<h1>Predictions: {len(readable)} paintings, {len(failed)} files not read</h1>"
+        f"<h1>Predictions: {_plural(len(readable), 'painting')}, "
+        f"{_plural(len(failed), 'file')} not read</h1>"
         f"{_meta(prediction_rule)}<h2>Thresholds</h2>{_thresholds(prediction_rule)}"
         f'<h2>Paintings</h2><div class="filter"><label>Show paintings given '
         f'<select id="genre">{options}</select></label> '
