@@ -156,4 +156,8 @@ def test_the_page_opens_in_a_browser_and_shows_every_image(
     given = readable["genres"].str.split("|").map(lambda g, genre=genre: genre in g).sum()
     assert page.inner_text("#shown") == str(given)
     assert page.locator(".card:visible").count() == given
+    page.select_option("#genre", "flag:warning")  # the two tiny images
+    assert sorted(page.locator(".card:visible b").all_inner_texts()) == ["dot.png", "strip.png"]
+    page.select_option("#genre", "flag:top-not-assigned")
+    assert page.inner_text("#shown") == str((readable["assigned_1"] != "True").sum())
     page.close()
