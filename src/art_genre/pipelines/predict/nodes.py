@@ -31,7 +31,7 @@ from art_genre.features import (
     build_explaining_backbone,
     iter_feature_batches,
 )
-from art_genre.features.images import to_display_image
+from art_genre.features.images import draft_jpeg, to_display_image
 from art_genre.features.reduction import reduce_features
 from art_genre.labels import hidden_or_leftover
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
@@ -204,8 +204,7 @@ def extract_new_features(
     Args:
         predict_images: The folder of new paintings (any layout): path → lazy loader.
         selection: Output of :func:`select_model` (backbone settings, batch size, model).
-        feature_scaler: The scaler saved by training (for the maps only).
-        pca: The PCA saved by training (for the maps only).
+        feature_scaler, pca: The scaler and PCA saved by training (for the maps only).
         params: The predict parameters.
 
     Returns:
@@ -216,10 +215,7 @@ def extract_new_features(
     """
     issues = IssueLog("predict", params.on_bad_input)
     views: dict[str, dict[str, Any]] = {}
-    items = [
-        (image_id, _keeping_views(image_id, source, views, params))
-        for image_id, source in _image_items(predict_images, params, issues)
-    ]
+    items = _items_keeping_views(predict_images, selection, params, issues, views)
     ids: list[str] = []
     parts: list[np.ndarray] = []
     explained: list[Explanation] = []
@@ -246,6 +242,19 @@ def extract_new_features(
             i: predict_images[i] for i in ids if i not in new_features["panels"]
         }
     return new_features, issues.to_frame()
+
+
+def _items_keeping_views(
+    predict_images: dict[str, Callable[[], Any]], selection: dict[str, Any],
+    params: PredictParams, issues: IssueLog, views: dict[str, dict[str, Any]],
+) -> list[tuple[str, Callable[[], Any]]]:
+    """The folder's images (:func:`_image_items`), each loader keeping its views."""
+    settings = BackboneSettings(**selection["backbone"])
+    draft = settings.image_size if settings.jpeg_draft else None  # as the features decode
+    return [
+        (image_id, _keeping_views(image_id, source, views, params, draft))
+        for image_id, source in _image_items(predict_images, params, issues)
+    ]
 
 
 def _kept(
@@ -316,7 +325,7 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
 
 def _keeping_views(
     image_id: str, source: Callable[[], Any], views: dict[str, dict[str, Any]],
-    params: PredictParams,
+    params: PredictParams, draft: tuple[int, int] | None = None,
 ) -> Callable[[], Any]:
     """A loader that also keeps, in ``views[image_id]``, what the later nodes show.
 
@@ -324,13 +333,17 @@ def _keeping_views(
     :data:`THUMBNAIL_SIDE` a side; with ``explain``, ``panels``: the overlay panel as a
     JPEG (about 20 KB). The overlays and the page then need no second decoding of the
     file (costly for big paintings). A view that cannot be made is left out: the page
-    shows no thumbnail, the overlay decodes the file itself.
+    shows no thumbnail, the overlay decodes the file itself. With ``draft`` (the
+    backbone's ``(height, width)`` when ``jpeg_draft`` is on) a big JPEG is drafted first,
+    exactly as the features' decoding would, so the views cost it no full-size decoding.
     """
 
     def load() -> Any:
         image = source()
         kept = views.setdefault(image_id, {"sizes": tuple(image.size)})
         try:
+            if draft is not None:
+                draft_jpeg(image, draft[1], draft[0])
             kept["thumbnails"] = _jpeg(to_display_image(image, THUMBNAIL_SIDE), 80)
             if params.explain:
                 kept["panels"] = _jpeg(panel_image(image, params.overlay_height), 92)
