@@ -78,3 +78,15 @@ def test_a_long_title_keeps_its_probability():
     text, size = _fit_title("Abstract Expressionism 1.00", 80, 15)
     assert text.endswith("… 1.00") and size == 11
     assert _fit_title("Cubism 0.91", 200, 15) == ("Cubism 0.91", 15)
+
+
+def test_an_all_zero_map_says_so_instead_of_a_colour_bar():
+    maps = np.zeros((2, 7, 7), np.float32)
+    maps[0, 3, 3] = 1.0
+    overlay = np.asarray(render_overlay(_painting(), maps, ["a 0.9", "b 0.1"], panel_height=100),
+                         dtype=int)
+    bars = overlay[126:144]
+    with_bar, zero = bars[:, 206:406], bars[:, 412:612]
+    assert (np.abs(with_bar[..., 0] - with_bar[..., 2]) > 100).any()  # red/blue colours
+    assert (np.abs(zero[..., 0] - zero[..., 2]) < 10).all()  # grey text only
+    assert (zero < 200).any()  # but some text

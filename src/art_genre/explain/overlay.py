@@ -38,6 +38,7 @@ _GAP = 6
 _NOTE_COLOUR = (170, 0, 0)
 _FRAME_COLOUR = (150, 150, 150)
 CAPTION = "Each map on its own scale: colour bar 0 to that map's max."
+ZERO_MAP = "map all zero: no region raises it"
 _BACKGROUND = (255, 255, 255)
 _TEXT_LOCK = threading.Lock()  # one FreeType face is shared: overlays drawn on threads
 
@@ -214,8 +215,8 @@ def render_overlay(
 ) -> Image.Image:
     """The painting, then one panel per map: ``len(maps) + 1`` titled panels in a row.
 
-    Every map is drawn on its own scale, with a colour bar under its panel; a caption
-    under the row says so. A panel with a note gets a grey frame and the note in red
+    Every map is drawn on its own scale, with a colour bar under its panel (a map that
+    is zero everywhere says so instead); a caption under the row says so. A panel with a note gets a grey frame and the note in red
     under its colour bar.
 
     Args:
@@ -260,7 +261,10 @@ def render_overlay(
         layer = _map_layer(maps[n - 1], None, size)  # each map on its own scale
         if layer is not None:  # the map's colours over the painting, as blend_map
             canvas.paste(layer[0], (left, _TITLE_HEIGHT), layer[1])
-        canvas.paste(_colour_bar(size[0]), (left, below))
+            canvas.paste(_colour_bar(size[0]), (left, below))
+        else:  # all zero: nothing in the picture raises this genre's score
+            canvas.paste(_text_strip(ZERO_MAP, size[0], _BAR_HEIGHT, (60, 60, 60)),
+                         (left, below))
         if notes[n - 1]:
             canvas.paste(_text_strip(notes[n - 1], size[0], _NOTE_HEIGHT, _NOTE_COLOUR),
                          (left, below + _BAR_HEIGHT))
