@@ -46,7 +46,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--folder", required=True, help="the folder of paintings (predict_dir)")
     parser.add_argument("--model", default=ADAM, choices=list(MODEL_NAMES))
     parser.add_argument("--params", default="", help="a=b,c.d=e: the run's other parameters")
-    parser.add_argument("--top-k", type=int, default=2, help="predict.explain_top_k")
+    parser.add_argument("--max-maps", type=int, default=4, help="predict.explain_max_maps")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--command-repeats", type=int, default=3,
                         help="pairs of whole `kedro run` commands (0: skip)")
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     modes = {
         "off": {**base, "predict": {"explain": False}},
-        "on": {**base, "predict": {"explain": True, "explain_top_k": args.top_k}},
+        "on": {**base, "predict": {"explain": True, "explain_max_maps": args.max_maps}},
     }
     n_files = sum(1 for p in Path(args.folder).rglob("*") if p.is_file())
     load_before = os.getloadavg()[0]
@@ -127,13 +127,13 @@ def main(argv: list[str] | None = None) -> None:
             command[mode].append(run_command(
                 f"{given}predict_dir={args.folder},predict_model={args.model},"
                 f"overlay_format={args.format},predict.explain={explain},"
-                f"predict.explain_top_k={args.top_k}"
+                f"predict.explain_max_maps={args.max_maps}"
             ))
     print(machine_line())
     print(f"load average (1 min): {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} "
           "at the end (the machine may be shared)")
     print(f"folder: {args.folder} ({n_files} files), model {args.model}, "
-          f"explain_top_k {args.top_k}, overlays {args.format}")
+          f"explain_max_maps {args.max_maps}, overlays {args.format}")
     _report(f"in one process ({args.repeats} pairs)", in_process)
     if args.command_repeats:
         _report(f"whole `kedro run` command ({args.command_repeats} pairs)", command)

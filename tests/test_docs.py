@@ -180,7 +180,10 @@ def command_problems(command: str) -> list[str]:
 
 
 def _params_problems(text: str, env: str) -> list[str]:
-    dotlist = [item for item in re.split(r",(?![^\[]*\])", text) if item and item != "..."]
+    dotlist = [  # "..." and "$P" stand for more settings: nothing to check
+        item for item in re.split(r",(?![^\[]*\])", text)
+        if item and not ("=" not in item and PLACEHOLDER.search(item))
+    ]
     if any("=" not in item for item in dotlist):
         return [f"--params {text!r} is not key=value,..."]
     runtime = OmegaConf.to_container(OmegaConf.from_dotlist(dotlist))

@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from art_genre.hooks.tracking import MANIFEST, PREDICT_MANIFEST
 from tests.conftest import copy_trained, run_kedro
 
 pytestmark = pytest.mark.slow
@@ -151,8 +152,8 @@ def test_every_catalog_entry_is_drawn_with_a_layer(viz):
         for n in view["nodes"]
         if n["type"] == "data"
     }
-    # run_manifest is written by a hook after the run (art_genre.hooks), not by a node.
-    missing = entries - set(data_nodes) - {"run_manifest"}
+    # The manifests are written by a hook after the run (art_genre.hooks), not by a node.
+    missing = entries - set(data_nodes) - {MANIFEST, PREDICT_MANIFEST}
     assert not missing, f"catalog entries not drawn: {sorted(missing)}"
     # Every declared dataset has a layer: the plain entries, and every dataset that a
     # pattern ("{model}.model", "plot_{name}") made a file of. Only the in-memory

@@ -20,6 +20,7 @@ from .file_digest_dataset import FileDigestDataset
 from .html_report_dataset import HTMLReportDataset
 from .lazy_image_dataset import LazyImageDataset
 from .optional_csv_dataset import OptionalCSVDataset
+from .optional_json_dataset import OptionalJSONDataset
 from .partitioned_cache_dataset import PartitionedCacheDataset
 
 __all__ = [
@@ -40,5 +41,6 @@ __all__ = [
     "HTMLReportDataset",
     "LazyImageDataset",
     "OptionalCSVDataset",
+    "OptionalJSONDataset",
     "PartitionedCacheDataset",
 ]

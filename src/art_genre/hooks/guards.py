@@ -4,8 +4,8 @@ node, and one line (no traceback) for every mistake a user can make.
 * :class:`RunGuardHook` takes the data folder's :class:`~art_genre.run_lock.RunLock`
   before the run and gives it back after it (or after its failure), and makes the
   cross-checks of :mod:`art_genre.preflight` before the first node. A failed
-  ``predict`` moves the previous ``predictions.csv`` aside to ``predictions.stale.csv``,
-  so that no table from an earlier run looks current.
+  ``predict`` moves the previous ``predictions.csv`` aside to ``predictions.stale.csv``
+  (its sidecar and page likewise), so that no table from an earlier run looks current.
 * :class:`ClearErrorsHook` prints such an error as its one line and exits 1; every other
   error keeps its traceback.
 """
@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 PREDICTIONS = "predictions"
 """predict's table: moved aside when a predict run fails."""
+PREDICT_OUTPUTS = (PREDICTIONS, "prediction_rule", "predictions_page")
+"""What a failed predict moves aside: the table, its sidecar, its page."""
 
 
 def _plain(value: Any) -> dict[str, Any]:
@@ -112,14 +114,17 @@ def preflight(catalog: Any, pipeline: Any) -> None:
 
 
 def mark_predictions_stale(catalog: Any) -> None:
-    """Move ``predictions.csv`` aside to ``predictions.stale.csv`` (kept, not current)."""
-    dataset = catalog.get(PREDICTIONS)
-    path = _local_path(dataset) if dataset is not None else None
-    if path is None or not os.path.isfile(path):
-        return
-    stale = Path(path).with_name(Path(path).stem + ".stale" + Path(path).suffix)
-    os.replace(path, stale)
-    logger.warning("predict failed: the previous %s is now %s (not current).", path, stale)
+    """Move ``predictions.csv`` aside to ``predictions.stale.csv`` (kept, not current),
+    and its sidecar and page likewise (``predictions_rule.stale.json``,
+    ``predictions.stale.html``)."""
+    for name in PREDICT_OUTPUTS:
+        dataset = catalog.get(name)
+        path = _local_path(dataset) if dataset is not None else None
+        if path is None or not os.path.isfile(path):
+            continue
+        stale = Path(path).with_name(Path(path).stem + ".stale" + Path(path).suffix)
+        os.replace(path, stale)
+        logger.warning("predict failed: the previous %s is now %s (not current).", path, stale)
 
 
 def run_lock_settings(catalog: Any) -> RunLockParams:

@@ -1,7 +1,8 @@
 """The run manifest and the MLflow run history (hooks registered in settings.py).
 
 * :class:`RunManifestHook` writes ``data/08_reporting/run_manifest.json`` (the catalog's
-  ``run_manifest``) after every successful ``kedro run``: git commit and dirty flag, Kedro
+  ``run_manifest``) after every successful ``kedro run`` (a predict run writes
+  ``data/07_model_output/predict_manifest.json`` instead): git commit and dirty flag, Kedro
   env, pipelines and runtime parameters, package versions, and the fingerprints of the
   data (the painting index), the features, the PCA and scaler and each model.
 * :class:`MlflowTrackingHook` makes every ``kedro run`` one MLflow run through kedro-mlflow
@@ -33,6 +34,7 @@ from kedro.io.core import get_filepath_str
 
 from art_genre import tracking
 from art_genre.machine import cpu_description
+from art_genre.tags import PREDICT
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,19 @@ PACKAGES = (
 
 MANIFEST = "run_manifest"
 """The catalog entry of the manifest."""
+
+PREDICT_MANIFEST = "predict_manifest"
+"""The catalog entry of a predict run's manifest (beside its predictions)."""
+
+
+def manifest_entry(pipeline: Any) -> str:
+    """Where a run's manifest goes: a run of predict nodes only writes
+    ``predict_manifest``, so that it never replaces the training run's ``run_manifest``
+    (which the report's folder describes and predict reads)."""
+    nodes = list(getattr(pipeline, "nodes", []) or [])
+    if nodes and all(PREDICT in node.tags for node in nodes):
+        return PREDICT_MANIFEST
+    return MANIFEST
 
 ARTEFACTS = (
     "report_html", "report_md", "metrics", "results", "intervals", "pairwise",
@@ -210,11 +225,13 @@ class RunManifestHook:
     def after_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Any, catalog: Any
     ) -> None:
-        """Build the manifest and save it through the catalog."""
+        """Build the manifest and save it through the catalog (``predict_manifest`` for a
+        predict run, else ``run_manifest``: :func:`manifest_entry`)."""
         project_path = Path(run_params.get("project_path") or ".")
         self.manifest = build_manifest(run_params, catalog, project_path)
-        if MANIFEST in catalog.keys() or catalog.get(MANIFEST) is not None:
-            catalog.save(MANIFEST, self.manifest)
+        entry = manifest_entry(pipeline)
+        if entry in catalog.keys() or catalog.get(entry) is not None:
+            catalog.save(entry, self.manifest)
 
 
 # ------------------------------------------------------------------ MLflow
@@ -401,7 +418,7 @@ class MlflowTrackingHook:
         names = [n for n in ARTEFACTS if n in written]
         names += sorted(n for n in written if n.startswith("plot_"))
         names += sorted(n for n in written if n.endswith(".thresholds"))
-        names.append(MANIFEST)
+        names.append(manifest_entry(pipeline))
         for name in names:
             path = _file_path(catalog.get(name)) if catalog.get(name) is not None else None
             if path and Path(path).is_file():

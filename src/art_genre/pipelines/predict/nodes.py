@@ -12,15 +12,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from PIL import Image
-from scipy.special import expit
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from art_genre.artefacts import classifier_hash, transform_hash
-from art_genre.bundle import ModelBundle, rank_genres
+from art_genre.bundle import ModelBundle
 from art_genre.explain.cam import Explanation, explain_features
-from art_genre.explain.overlay import compact, genre_title, panel_image, render_overlay
+from art_genre.explain.overlay import (
+    compact,
+    genre_title,
+    panel_image,
+    render_overlay,
+)
 from art_genre.features import (
     BackboneSettings,
     FeatureBatch,
@@ -28,11 +32,13 @@ from art_genre.features import (
     build_explaining_backbone,
     iter_feature_batches,
 )
+from art_genre.features.images import draft_jpeg, to_display_image
 from art_genre.features.reduction import reduce_features
 from art_genre.labels import hidden_or_leftover
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
 from art_genre.quality import NOT_UTF8, IssueLog, is_utf8_name
 
+from .decision import Decisions, decide, rule_record, shown_genres, temperature_of
 from .params import OverlayFormat, PredictParams
 
 logger = logging.getLogger(__name__)
@@ -107,55 +113,59 @@ def select_model(
     model: GenreClassifier,
     model_thresholds: dict[str, Any],
     registered_bundle: ModelBundle | None = None,
+    calibration: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Check that the requested model and the saved artefacts fit together.
 
-    Runs before any image is read: a PCA made from other backbone settings, a model trained
-    on another vocabulary, other features or another PCA / scaler (see
-    :func:`check_hash_chain`), or thresholds tuned for another model are one clear error.
-    Only the requested model is loaded (the catalog's ``predict_model``), so a broken
-    file of another model does not stop this one.
+    Runs before any image is read: a PCA of other backbone settings, a model of another
+    vocabulary, other features or another PCA / scaler (:func:`check_hash_chain`), or
+    thresholds of another model are one clear error. Only the requested model is loaded
+    (``predict_model``), so a broken file of another model does not stop this one.
 
     Args:
         params: The predict parameters (``params.model`` names the model).
         backbone_settings: The settings feature_engineering saved.
         pca_summary: The PCA's summary (its ``fingerprint``).
         genre_vocabulary: The saved vocabulary.
-        feature_scaler: The saved scaler.
-        pca: The saved PCA.
+        feature_scaler, pca: The saved scaler and PCA.
         model: The requested trained model (``predict_model``).
         model_thresholds: Its tuned thresholds with its hash (``predict_thresholds``).
         registered_bundle: The bundle of ``--params model_uri=models:/art_genre/<n>``
-            (checked when read), used instead of the local artefacts; or ``None``.
+            (checked when read, its own calibration included), used instead of the
+            local artefacts; or ``None``.
+        calibration: Its calibration (``predict_calibration``; empty: temperature 1).
 
     Returns:
-        ``{"model", "classifier", "backbone", "batch_size", "thresholds",
-        "feature_scaler", "pca"}`` for the next nodes.
+        The model, its hash, settings, logit cuts, temperature, scaler and PCA, for the
+        next nodes.
 
     Raises:
         IncompatibleArtefactsError: Naming what does not fit and what to rerun.
     """
     if registered_bundle is not None:
         return _bundle_selection(registered_bundle)
-    if model.name != params.model:
-        raise IncompatibleArtefactsError(
-            f"predict.model is {params.model!r} but the catalog loaded model "
-            f"{model.name!r}; choose the model with `--params predict_model={params.model}`."
-        )
     genres = [str(g) for g in genre_vocabulary.classes_]
     _check_local(params.model, backbone_settings, pca_summary, genres, model,
                  feature_scaler, pca, model_thresholds)
     return {
         "model": params.model,
         "classifier": model,
-        "backbone": {
-            **{k: backbone_settings[k] for k in SETTING_FIELDS},
-            **{k: backbone_settings.get(k, v) for k, v in OPTIONAL_SETTING_FIELDS.items()},
-        },
+        "backbone": _backbone_settings(backbone_settings),
         "batch_size": int(backbone_settings.get("batch_size", 32)),
         "thresholds": tuned_logits(params.model, genres, model_thresholds),
         "feature_scaler": feature_scaler,
         "pca": pca,
+        "model_hash": classifier_hash(model),
+        "temperature": temperature_of(params.model, calibration),
+        "calibrated": bool(calibration),
+    }
+
+
+def _backbone_settings(saved: dict[str, Any]) -> dict[str, Any]:
+    """The saved backbone settings, with the defaults of those added later."""
+    return {
+        **{k: saved[k] for k in SETTING_FIELDS},
+        **{k: saved.get(k, v) for k, v in OPTIONAL_SETTING_FIELDS.items()},
     }
 
 
@@ -165,6 +175,11 @@ def _check_local(
     pca: PCA, bound: dict[str, Any],
 ) -> None:
     """:func:`select_model`'s checks of the local artefacts (see its doc)."""
+    if classifier.name != model:
+        raise IncompatibleArtefactsError(
+            f"predict.model is {model!r} but the catalog loaded model "
+            f"{classifier.name!r}; choose the model with `--params predict_model={model}`."
+        )
     fingerprint = backbone_settings["fingerprint"]
     if pca_summary.get("fingerprint") != fingerprint:
         raise IncompatibleArtefactsError(
@@ -186,7 +201,9 @@ def _bundle_selection(bundle: ModelBundle) -> dict[str, Any]:
         "thresholds": np.asarray(bundle.thresholds, dtype=np.float64),
         "feature_scaler": bundle.feature_scaler,
         "pca": bundle.pca,
+        "model_hash": classifier_hash(bundle.classifier),
         "temperature": bundle.temperature,  # the calibration's (1.0: none)
+        "calibrated": bundle.temperature != 1.0,
     }
 
 
@@ -213,10 +230,10 @@ def extract_new_features(
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Backbone features of every image of the folder, with the training backbone.
 
-    With ``predict.explain`` the same backbone pass also gives each batch's last feature
-    maps, turned at once into the class activation maps of each painting's
-    ``explain_top_k`` most probable genres (:func:`~art_genre.explain.explain_features`);
-    the feature maps themselves are dropped batch by batch.
+    Each painting is decoded once, keeping its size and a thumbnail. With
+    ``predict.explain`` the same backbone pass also gives each batch's last feature maps,
+    turned at once into the class activation maps of every genre
+    (:func:`~art_genre.explain.explain_features`) and dropped batch by batch.
 
     Args:
         predict_images: The folder of new paintings (any layout): path → lazy loader.
@@ -225,23 +242,17 @@ def extract_new_features(
         params: The predict parameters.
 
     Returns:
-        ``{"image_ids", "features"}`` (plus, with ``explain``, ``"explanation"``, an
-        :class:`~art_genre.explain.Explanation` row-aligned with ``image_ids``,
-        ``"panels"``, each painting's overlay panel as JPEG bytes, and ``"sources"``, the
-        loaders of the few paintings whose panel could not be kept) and the files that
-        could not be used (``stage``, ``file``, ``reason``).
+        ``{"image_ids", "features", "sizes", "thumbnails"}`` (plus, with ``explain``,
+        ``"explanation"``, an :class:`~art_genre.explain.Explanation` row-aligned with
+        ``image_ids``, ``"panels"`` and ``"sources"``, the loaders of the paintings
+        without a panel; see :func:`_keeping_views`) and the files that could not be used.
     """
     issues = IssueLog("predict", params.on_bad_input)
-    items = _image_items(predict_images, params, issues)
+    views: dict[str, dict[str, Any]] = {}
+    items = _items_keeping_views(predict_images, selection, params, issues, views)
     ids: list[str] = []
     parts: list[np.ndarray] = []
     explained: list[Explanation] = []
-    panels: dict[str, bytes] = {}
-    if params.explain:  # keep each painting's overlay panel from this one decoding
-        items = [
-            (image_id, _keeping_panel(image_id, source, panels, params.overlay_height))
-            for image_id, source in items
-        ]
     if items:
         for batch, explanation in _predict_batches(
             items, selection, selection["feature_scaler"], selection["pca"], params
@@ -254,12 +265,37 @@ def extract_new_features(
                 explained.append(explanation)
     features = np.concatenate(parts) if parts else np.empty((0, 0), dtype=np.float32)
     logger.info("%d of %d files have features.", len(ids), len(predict_images))
-    new_features: dict[str, Any] = {"image_ids": ids, "features": features}
+    new_features: dict[str, Any] = {
+        "image_ids": ids, "features": features, **_kept(views, ids, ("sizes", "thumbnails"))
+    }
     if params.explain:
-        new_features["explanation"] = _concatenate(explained, params.explain_top_k)
-        new_features["panels"] = {i: panels[i] for i in ids if i in panels}
-        new_features["sources"] = {i: predict_images[i] for i in ids if i not in panels}
+        n_genres = len(selection["classifier"].genres)
+        new_features["explanation"] = _concatenate(explained, n_genres)
+        new_features.update(_kept(views, ids, ("panels",)))
+        new_features["sources"] = {
+            i: predict_images[i] for i in ids if i not in new_features["panels"]
+        }
     return new_features, issues.to_frame()
+
+
+def _items_keeping_views(
+    predict_images: dict[str, Callable[[], Any]], selection: dict[str, Any],
+    params: PredictParams, issues: IssueLog, views: dict[str, dict[str, Any]],
+) -> list[tuple[str, Callable[[], Any]]]:
+    """The folder's images (:func:`_image_items`), each loader keeping its views."""
+    settings = BackboneSettings(**selection["backbone"])
+    draft = settings.image_size if settings.jpeg_draft else None  # as the features decode
+    return [
+        (image_id, _keeping_views(image_id, source, views, params, draft))
+        for image_id, source in _image_items(predict_images, params, issues)
+    ]
+
+
+def _kept(
+    views: dict[str, dict[str, Any]], ids: list[str], kinds: tuple[str, ...]
+) -> dict[str, dict[str, Any]]:
+    """``{kind: {image id: view}}`` of the images with features (see :func:`_keeping_views`)."""
+    return {kind: {i: views[i][kind] for i in ids if kind in views.get(i, {})} for kind in kinds}
 
 
 def _image_items(
@@ -306,28 +342,46 @@ def _predict_batches(
                     pca,
                     selection["classifier"],
                     settings.pooling,
-                    top_k=params.explain_top_k,
+                    top_k=len(selection["classifier"].genres),  # every genre's map
                 )
         yield batch, explanation
 
 
-def _keeping_panel(
-    image_id: str, source: Callable[[], Any], panels: dict[str, bytes], height: int
-) -> Callable[[], Any]:
-    """A loader that also keeps the painting's overlay panel (a small JPEG) in ``panels``.
+THUMBNAIL_SIDE = 160
+"""Longest side of a page thumbnail, in pixels (a JPEG of a few KB)."""
 
-    The overlays then need no second decoding of the file (costly for big paintings);
-    about 20 KB per painting are kept. A painting whose panel cannot be made is decoded
-    again when its overlay is drawn.
+
+def _jpeg(image: Image.Image, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def _keeping_views(
+    image_id: str, source: Callable[[], Any], views: dict[str, dict[str, Any]],
+    params: PredictParams, draft: tuple[int, int] | None = None,
+) -> Callable[[], Any]:
+    """A loader that also keeps, in ``views[image_id]``, what the later nodes show.
+
+    ``sizes``: the file's ``(width, height)``; ``thumbnails``: a JPEG at most
+    :data:`THUMBNAIL_SIDE` a side; with ``explain``, ``panels``: the overlay panel as a
+    JPEG (about 20 KB). The overlays and the page then need no second decoding of the
+    file (costly for big paintings). A view that cannot be made is left out: the page
+    shows no thumbnail, the overlay decodes the file itself. With ``draft`` (the
+    backbone's ``(height, width)`` when ``jpeg_draft`` is on) a big JPEG is drafted first,
+    exactly as the features' decoding would, so the views cost it no full-size decoding.
     """
 
     def load() -> Any:
         image = source()
+        kept = views.setdefault(image_id, {"sizes": tuple(image.size)})
         try:
-            buffer = io.BytesIO()
-            panel_image(image, height).save(buffer, format="JPEG", quality=92)
-            panels[image_id] = buffer.getvalue()
-        except Exception:  # noqa: BLE001 - the overlay will decode the file itself
+            if draft is not None:
+                draft_jpeg(image, draft[1], draft[0])
+            kept["thumbnails"] = _jpeg(to_display_image(image, THUMBNAIL_SIDE), 80)
+            if params.explain:
+                kept["panels"] = _jpeg(panel_image(image, params.overlay_height), 92)
+        except Exception:  # noqa: BLE001 - the features' own decoding reports the file
             pass
         return image
 
@@ -350,47 +404,85 @@ def explanation_file(image_id: str, overlay_format: OverlayFormat = "png") -> st
     return f"explanations/{image_id}.{overlay_format}"
 
 
-def render_explanations(
+MIN_SIDE = 32
+"""An image smaller than this on a side is predicted with a warning in its row."""
+
+
+def decide_genres(
     new_features: dict[str, Any],
     selection: dict[str, Any],
+) -> dict[str, Any]:
+    """The one decision per painting and genre (:func:`~.decision.decide`).
+
+    Every later output (the table, the sidecar, the overlays, the page) shows these
+    decisions; none decides again.
+
+    Args:
+        new_features: Output of :func:`extract_new_features`.
+        selection: Output of :func:`select_model` (model, logit cuts, temperature, and
+            the scaler and PCA the model was trained on).
+
+    Returns:
+        ``{"image_ids", "genres", "decisions"}``: the painting ids, the model's genres and
+        the :class:`~.decision.Decisions`, row-aligned with the ids.
+    """
+    classifier: GenreClassifier = selection["classifier"]
+    genres = [str(g) for g in classifier.genres]
+    if new_features["image_ids"]:
+        X = reduce_features(new_features["features"], selection["feature_scaler"],
+                            selection["pca"])
+        logits = classifier.decision_function(X)
+    else:
+        logits = np.empty((0, len(genres)))
+    decisions = decide(logits, selection["thresholds"], selection["temperature"])
+    return {"image_ids": list(new_features["image_ids"]), "genres": genres,
+            "decisions": decisions}
+
+
+def render_explanations(
+    new_features: dict[str, Any],
+    predict_decisions: dict[str, Any],
     params: PredictParams,
 ) -> dict[str, Callable[[], Any]]:
-    """One overlay per painting: the painting and the map of each of its top genres.
+    """One overlay per painting: the painting and the map of each genre it was given.
 
-    The paintings are not read again: each is drawn from the panel
-    :func:`extract_new_features` kept from its one decoding (or, for the rare painting
-    whose panel could not be made, from its loader, kept in ``sources``).
+    The maps are those of the assigned genres (most probable first, at most
+    ``explain_max_maps``) and, when the most probable genre is not assigned, of that
+    genre too, its panel marked ``not assigned``. Each map is drawn on its own scale
+    with a colour bar (:func:`~art_genre.explain.overlay.render_overlay`). The paintings
+    are not read again: each is drawn from the panel :func:`extract_new_features` kept
+    (or, for the rare painting whose panel could not be made, from its loader).
 
     Args:
         new_features: Output of :func:`extract_new_features` (its ``explanation``,
             ``panels`` and ``sources``).
-        selection: Output of :func:`select_model` (the model's genres).
+        predict_decisions: Output of :func:`decide_genres`.
         params: The predict parameters.
 
     Returns:
         ``{image id: callable}`` for the ``explanations`` partitioned dataset: each call
-        draws one overlay (:func:`~art_genre.explain.overlay.render_overlay`; for PNG
-        with a 256-colour palette: :func:`~art_genre.explain.overlay.compact`). The catalog's
-        :class:`~art_genre.datasets.ConcurrentPartitionedDataset` calls them on a few
-        threads, a few at a time. Empty unless ``predict.explain``.
+        draws one overlay (for PNG with a 256-colour palette:
+        :func:`~art_genre.explain.overlay.compact`). Empty unless ``predict.explain``.
     """
     if not params.explain:
         return {}
     explanation: Explanation = new_features["explanation"]
-    genres = list(selection["classifier"].genres)
+    decisions: Decisions = predict_decisions["decisions"]
+    genres = predict_decisions["genres"]
 
     def draw(i: int, image_id: str) -> Any:
-        titles = [
-            genre_title(genres[g], p)
-            for g, p in zip(
-                explanation.genre_indices[i], explanation.probabilities[i], strict=True
-            )
-        ]
+        shown = shown_genres(decisions, i, params.explain_max_maps)
+        column = {int(g): j for j, g in enumerate(explanation.genre_indices[i])}
         panel = new_features.get("panels", {}).get(image_id)
         overlay = render_overlay(
             Image.open(io.BytesIO(panel)) if panel else new_features["sources"][image_id](),
-            explanation.maps[i],
-            titles,
+            explanation.maps[i, [column[g] for g in shown]],
+            [genre_title(genres[g], decisions.probabilities[i, g]) for g in shown],
+            notes=[
+                "" if decisions.assigned[i, g]
+                else f"not assigned: threshold {decisions.thresholds[g]:.2f}"
+                for g in shown
+            ],
             first_title=PurePosixPath(image_id).name,
             panel_height=params.overlay_height,
         )
@@ -402,50 +494,94 @@ def render_explanations(
     }
 
 
+def _small_image_warning(size: tuple[int, int] | None) -> str:
+    if size is None or min(size) >= MIN_SIDE:
+        return ""
+    return (f"image is {size[0]}x{size[1]} px, under {MIN_SIDE} px on a side: "
+            f"the prediction is unreliable")
+
+
 def predict_genres(
     new_features: dict[str, Any],
     predict_issues: pd.DataFrame,
     selection: dict[str, Any],
+    predict_decisions: dict[str, Any],
+    training_manifest: dict[str, Any],
     params: PredictParams,
-) -> pd.DataFrame:
-    """Genres of each new painting: the top ``k`` with probabilities and all above threshold.
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Genres of each new painting, with every decision shown, and the rule's sidecar.
 
     Args:
-        new_features: Output of :func:`extract_new_features`.
+        new_features: Output of :func:`extract_new_features` (``sizes``).
         predict_issues: The files that could not be used, listed with their reason.
-        selection: Output of :func:`select_model` (model, scaler, PCA, thresholds).
+        selection: Output of :func:`select_model`.
+        predict_decisions: Output of :func:`decide_genres`.
+        training_manifest: The training run's manifest (``run_manifest.json``; may be
+            empty), for the sidecar's ``training_run``.
         params: The predict parameters.
 
     Returns:
-        One row per file: ``file``, ``model``, ``genre_1`` / ``probability_1`` ...
-        ``genre_k`` / ``probability_k``, ``genres`` (every genre above its tuned
-        threshold, ``|``-joined), ``error`` (why a file got no prediction) and, with
-        ``predict.explain``, ``explanation`` (the overlay's path relative to the table's
-        folder).
+        The table, one row per file: ``file``, ``model``, then per rank ``n`` of the top
+        ``k``: ``genre_n``, ``probability_n`` (calibrated), ``threshold_n`` (that genre's
+        threshold on the same scale) and ``assigned_n`` (``probability_n >=
+        threshold_n``); ``genres`` (every assigned genre, ``|``-joined, most probable
+        first), ``warning`` (e.g. a tiny image), ``error`` (why a file got no
+        prediction) and, with ``predict.explain``, ``explanation`` (the overlay's path
+        relative to the table's folder). And the sidecar (:func:`~.decision.rule_record`).
     """
-    classifier: GenreClassifier = selection["classifier"]
-    genres = np.asarray(classifier.genres, dtype=object)
+    genres = np.asarray(predict_decisions["genres"], dtype=object)
+    decisions: Decisions = predict_decisions["decisions"]
     k = min(params.top_k, len(genres))
     columns = ["file", "model"]
     for n in range(1, k + 1):
-        columns += [f"genre_{n}", f"probability_{n}"]
-    columns += ["genres", "error"]
-    rows = []
-    if new_features["image_ids"]:
-        X = reduce_features(new_features["features"], selection["feature_scaler"],
-                            selection["pca"])
-        logits = classifier.decision_function(X)
-        proba = expit(logits / selection.get("temperature", 1.0))
-        ranked = rank_genres(logits, proba, list(genres), selection["thresholds"], k)
-        for image_id, row in zip(new_features["image_ids"], ranked, strict=True):
-            rows.append([image_id, selection["model"], *row, ""])
+        columns += [f"genre_{n}", f"probability_{n}", f"threshold_{n}", f"assigned_{n}"]
+    columns += ["genres", "warning", "error"]
+    rows = [
+        [image_id, selection["model"], *_decided(decisions, i, genres, k),
+         _small_image_warning(new_features.get("sizes", {}).get(image_id)), ""]
+        for i, image_id in enumerate(predict_decisions["image_ids"])
+    ]
     for file, reason in zip(predict_issues["file"], predict_issues["reason"], strict=True):
-        rows.append([file, selection["model"], *([""] * (2 * k)), "", reason])
+        rows.append([file, selection["model"], *([""] * (4 * k)), "", "", reason])
     table = pd.DataFrame(rows, columns=columns)
+    for warned in table.loc[table["warning"] != "", ["file", "warning"]].itertuples():
+        logger.warning("%s: %s.", warned.file, warned.warning)
     if params.explain:
         explained = set(new_features["image_ids"])
         table["explanation"] = [
             explanation_file(f, params.overlay_format) if f in explained else ""
             for f in table["file"]
         ]
-    return table.sort_values("file", key=lambda s: s.map(lambda p: unicodedata.normalize("NFC", p)), kind="stable").reset_index(drop=True)
+    table = table.sort_values("file", key=lambda s: s.map(_nfc), kind="stable")
+    sidecar = rule_record(selection, list(genres), decisions.thresholds,
+                          training_run_facts(training_manifest))
+    return table.reset_index(drop=True), sidecar
+
+
+def _decided(decisions: Decisions, i: int, genres: np.ndarray, k: int) -> list[Any]:
+    """One painting's top ``k`` (genre, probability, threshold, assigned), then its genres."""
+    order = decisions.ranked(i)
+    cells: list[Any] = []
+    for j in order[:k]:
+        cells += [genres[j], round(float(decisions.probabilities[i, j]), 6),
+                  round(float(decisions.thresholds[j]), 6), bool(decisions.assigned[i, j])]
+    return [*cells, "|".join(genres[j] for j in order if decisions.assigned[i, j])]
+
+
+def _nfc(name: str) -> str:
+    return unicodedata.normalize("NFC", name)
+
+
+def training_run_facts(manifest: dict[str, Any] | None) -> dict[str, Any]:
+    """What identifies the training run the model came from, read from its manifest."""
+    if not manifest:
+        return {}
+    runtime = manifest.get("runtime_params") or {}
+    return {
+        "session_id": manifest.get("session_id"),
+        "finished_at": manifest.get("finished_at"),
+        "git_commit": (manifest.get("git") or {}).get("commit"),
+        "env": manifest.get("env"),
+        "data_dir": runtime.get("data_dir"),
+        "manifest": "data/08_reporting/run_manifest.json",
+    }

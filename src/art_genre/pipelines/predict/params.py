@@ -26,8 +26,11 @@ class PredictParams(BaseModel):
             ``fail`` stops at the first, naming it.
         explain: Also draw, per painting, why: its class activation maps
             (:mod:`art_genre.explain`) as ``data/07_model_output/explanations/<file>.png``,
-            named in the ``explanation`` column of ``predictions.csv``.
-        explain_top_k: How many of each painting's most probable genres get a map.
+            named in the ``explanation`` column of ``predictions.csv`` and shown on
+            ``predictions.html``.
+        explain_max_maps: At most this many maps per overlay: the assigned genres,
+            most probable first, and the most probable genre when it is not assigned
+            (always drawn, marked ``not assigned``).
         overlay_height: Height in pixels of each panel of an overlay.
         overlay_format: ``png`` (a 256-colour palette; the default) or ``jpeg``
             (quality 90: no palette or deflate, a cheaper overlay, see the README). The
@@ -42,6 +45,6 @@ class PredictParams(BaseModel):
     image_suffixes: ImageSuffixes = Field(default_factory=default_image_suffixes)
     on_bad_input: OnBadInput = "skip"
     explain: bool = False
-    explain_top_k: int = Field(2, ge=1)
+    explain_max_maps: int = Field(4, ge=1)
     overlay_height: int = Field(224, ge=64, le=1024)
     overlay_format: OverlayFormat = "png"

@@ -5,11 +5,13 @@ from kedro.pipeline import Node, Pipeline
 from art_genre.tags import PREDICT
 
 from .nodes import (
+    decide_genres,
     extract_new_features,
     predict_genres,
     render_explanations,
     select_model,
 )
+from .page import build_predictions_page
 
 
 # long: wiring only, one Node(...) per step and no logic (see nodes.py)
@@ -19,8 +21,10 @@ def create_pipeline(**kwargs) -> Pipeline:
     Run after training: ``kedro run --pipelines predict --params
     predict_dir=PATH,predict_model=adam``. Only the chosen model and its thresholds are
     loaded (the catalog's ``predict_model`` and ``predict_thresholds`` follow
-    ``predict_model``), and checked before any image is read. With ``predict.explain``
-    each painting also gets an overlay of its class activation maps (``explanations``).
+    ``predict_model``), and checked before any image is read. One node decides every
+    genre (``decide_genres``: probability >= threshold, calibrated when the model is);
+    the table, its sidecar (``prediction_rule``), the overlays (``explanations``, with
+    ``predict.explain``) and the page (``predictions_page``) show its decisions.
     """
     return Pipeline(
         [
@@ -36,6 +40,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "model": "predict_model",
                     "model_thresholds": "predict_thresholds",
                     "registered_bundle": "registered_bundle",
+                    "calibration": "predict_calibration",
                 },
                 outputs="predict_selection",
                 name="select_model",
@@ -51,21 +56,35 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="extract_new_features",
             ),
             Node(
+                decide_genres,
+                inputs=["new_painting_features", "predict_selection"],
+                outputs="predict_decisions",
+                name="decide_genres",
+            ),
+            Node(
                 predict_genres,
                 inputs=[
                     "new_painting_features",
                     "predict_issues",
                     "predict_selection",
+                    "predict_decisions",
+                    "training_manifest",
                     "params:predict",
                 ],
-                outputs="predictions",
+                outputs=["predictions", "prediction_rule"],
                 name="predict_genres",
             ),
             Node(
                 render_explanations,
-                inputs=["new_painting_features", "predict_selection", "params:predict"],
+                inputs=["new_painting_features", "predict_decisions", "params:predict"],
                 outputs="explanations",
                 name="render_explanations",
+            ),
+            Node(
+                build_predictions_page,
+                inputs=["predictions", "prediction_rule", "new_painting_features"],
+                outputs="predictions_page",
+                name="build_predictions_page",
             ),
         ],
         namespace="predict",
