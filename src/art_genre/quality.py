@@ -104,12 +104,14 @@ class IssueLog:
                 f"got {self.on_bad_input!r}"
             )
 
-    def add(self, file: str, reason: str) -> None:
+    def add(self, file: str, reason: str, *, log: bool = True) -> None:
         """Record one bad input: raise in ``fail`` mode, log and list it in ``skip`` mode.
 
         Args:
             file: The file (or ``file:row``) the problem is about.
             reason: What is wrong, in words a user can act on.
+            log: Log a line for it (``False`` where the caller logs one summary line
+                for many alike, e.g. every CSV artist without images).
 
         Raises:
             BadInputError: When ``on_bad_input`` is ``"fail"``.
@@ -120,7 +122,8 @@ class IssueLog:
                 f"{file}: {reason} (set on_bad_input: skip to list such inputs in the "
                 "data-quality report and go on)"
             )
-        self.logger.warning("Skipped %s: %s", file, reason)
+        if log:
+            self.logger.warning("Skipped %s: %s", file, reason)
         self.rows.append((self.stage, file, reason))
 
     def to_frame(self) -> pd.DataFrame:

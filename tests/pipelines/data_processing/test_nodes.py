@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
@@ -417,3 +418,17 @@ def test_a_name_that_is_not_utf8_is_listed_escaped_and_the_rest_proceeds(tmp_pat
     assert "Albrecht_D\\xfcrer_1.jpg" in (tmp_path / "report.csv").read_text()
     with pytest.raises(BadInputError, match=r"Albrecht_D\\xfcrer_1\.jpg: file name is not"):
         scan_image_files(parts, FAIL)
+
+
+def test_csv_artists_without_images_are_one_log_line_and_one_row_each(caplog):
+    parts, raw = _bad_case()
+    raw = pd.concat([raw, _artists(("Second Absent", "Cubism"), ("Third Absent", "Baroque"))],
+                    ignore_index=True)
+    files, _ = scan_image_files(parts, SKIP)
+    artists, _ = clean_artists(raw, SKIP)
+    with caplog.at_level(logging.WARNING):
+        _, label_issues = label_images(files, artists, raw, SKIP)
+    absent = [r for r in label_issues["reason"] if "has no image" in r]
+    assert len(absent) == 3  # every one listed in the data-quality report
+    lines = [r.getMessage() for r in caplog.records if "no image" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].startswith("3 artist(s) of artists.csv have no image")

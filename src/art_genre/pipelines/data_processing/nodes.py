@@ -288,9 +288,15 @@ def label_images(
         used.add(match)
         artist, genres = known[match]
         rows.append((image_id, artist, list(genres)))
-    for key, (artist, _) in known.items():
-        if key not in used:
-            issues.add(ARTISTS_CSV, f"artist {artist!r} has no image in the painting folder")
+    unused = [artist for key, (artist, _) in known.items() if key not in used]
+    for artist in unused:  # listed one by one in the data-quality report, logged once
+        issues.add(ARTISTS_CSV, f"artist {artist!r} has no image in the painting folder",
+                   log=False)
+    if unused:
+        logger.warning(
+            "%d artist(s) of %s have no image in the painting folder (e.g. %s); they are "
+            "listed in the data-quality report.", len(unused), ARTISTS_CSV, unused[0]
+        )
     return pd.DataFrame(rows, columns=["image_id", "artist", "genres"]), issues.to_frame()
 
 
