@@ -39,7 +39,10 @@ def test_the_bundle_holds_adam_and_the_hash_chain_of_the_saved_files(project, bu
     (thresholds,) = sorted(models.glob("adam_thresholds.json/*/adam_thresholds.json"))[-1:]
     bound = json.loads(thresholds.read_text())
     hashes = bundle.hashes()
-    assert bundle.model == "adam" and bundle.calibration is None
+    assert bundle.model == "adam"
+    # the temperature the reporting pipeline fitted on validation (its primary seed's)
+    fitted = json.loads((models / "adam_calibration.json").read_text())["temperature"]
+    assert bundle.calibration == {"temperature": fitted} and bundle.temperature == fitted
     assert hashes["model"] == json.loads(model_json.read_text())["sha256"]
     assert hashes["thresholds.model_hash"] == bound["model_hash"] == hashes["model"]
     assert hashes["pca"] == json.loads((models / "pca.json").read_text())["sha256"]

@@ -28,8 +28,9 @@ def build_model_bundle(
 
     Checked as ``predict`` checks its artefacts (same backbone, vocabulary, PCA, scaler,
     and thresholds bound to this very head) before anything is written
-    (:func:`art_genre.bundle.assemble_bundle`). The calibration
-    is left out (the identity).
+    (:func:`art_genre.bundle.assemble_bundle`). The calibration is the model's
+    temperature fitted on validation by the reporting pipeline (its primary seed's, as
+    ``predict`` applies it).
 
     Args:
         params: The bundle parameters (``params.model`` names the model).
@@ -38,7 +39,8 @@ def build_model_bundle(
         genre_vocabulary: The saved vocabulary.
         feature_scaler: The saved scaler.
         pca: The saved PCA.
-        **artefacts: ``<model>_model`` and ``<model>_thresholds`` of every model.
+        **artefacts: ``<model>_model``, ``<model>_thresholds`` and
+            ``<model>_calibration`` of every model.
 
     Returns:
         The :class:`~art_genre.bundle.ModelBundle`.
@@ -50,6 +52,8 @@ def build_model_bundle(
         params.model, backbone_settings, pca_summary,
         [str(g) for g in genre_vocabulary.classes_], feature_scaler, pca,
         artefacts[f"{params.model}_model"], artefacts[f"{params.model}_thresholds"],
+        calibration={"temperature": float(calibration["temperature"])}
+        if (calibration := artefacts.get(f"{params.model}_calibration")) else None,
     )
 
 

@@ -28,6 +28,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "pca": "pca",
                     **{f"{m}_model": f"{m}.model" for m in MODEL_NAMES},
                     **{f"{m}_thresholds": f"{m}.thresholds" for m in MODEL_NAMES},
+                    **{f"{m}_calibration": f"{m}.calibration" for m in MODEL_NAMES},
                 },
                 outputs="model_bundle",
                 name="build_model_bundle",
