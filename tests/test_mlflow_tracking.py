@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from art_genre.hooks import manifest_tags
-from art_genre.tracking import headline_metrics
+from art_genre.mlflow_runs import headline_metrics
 from tests.conftest import copy_project, run_kedro
 
 pytestmark = pytest.mark.slow  # tracked kedro runs into a real MLflow store

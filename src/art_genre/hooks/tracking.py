@@ -7,7 +7,7 @@
   data (the painting index), the features, the PCA and scaler and each model.
 * :class:`MlflowTrackingHook` makes every ``kedro run`` one MLflow run through kedro-mlflow
   (``conf/<env>/mlflow.yml``): kedro-mlflow starts the run (named by
-  :func:`art_genre.tracking.run_name`, tagged with the exact command) and logs the
+  :func:`art_genre.mlflow_runs.run_name`, tagged with the exact command) and logs the
   parameters; the catalog's kedro-mlflow datasets log the headline metrics and the
   registered model (``headline_metrics``, ``bundle_model``); this hook adds the files the
   run wrote (report, plots, results, intervals, pairwise tests, thresholds, predictions,
@@ -32,7 +32,7 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 from kedro.io.core import get_filepath_str
 
-from art_genre import tracking
+from art_genre import mlflow_runs
 from art_genre.machine import cpu_description
 from art_genre.tags import PREDICT
 
@@ -315,17 +315,17 @@ class MlflowTrackingHook:
         self._inner = MlflowHook()
         self._parameters = context.params
         uri = str(config.get("server", {}).get("mlflow_tracking_uri") or "")
-        if tracking.sqlite_path(uri) and not tracking.sqlite_path(uri).is_absolute():
-            uri = f"sqlite:///{Path(context.project_path) / tracking.sqlite_path(uri)}"
-        with tracking.store_lock(uri):  # one process at a time creates the tables
+        if mlflow_runs.sqlite_path(uri) and not mlflow_runs.sqlite_path(uri).is_absolute():
+            uri = f"sqlite:///{Path(context.project_path) / mlflow_runs.sqlite_path(uri)}"
+        with mlflow_runs.store_lock(uri):  # one process at a time creates the tables
             self._inner.after_context_created(context=context)
         self._end_dead_runs()
 
     def _end_dead_runs(self) -> None:
-        """Mark KILLED the runs of killed processes (see :func:`tracking.end_dead_runs`)."""
+        """Mark KILLED the runs of killed processes (see :func:`mlflow_runs.end_dead_runs`)."""
         config = self._inner.mlflow_config
         try:
-            ended = tracking.end_dead_runs(
+            ended = mlflow_runs.end_dead_runs(
                 config.server._mlflow_client,
                 config.tracking.experiment._experiment.experiment_id,
             )
@@ -362,14 +362,14 @@ class MlflowTrackingHook:
             return
         run = self._inner.mlflow_config.tracking.run
         if run.name is None:  # mlflow.yml's own name wins
-            run.name = tracking.run_name(run_params, self._parameters)
+            run.name = mlflow_runs.run_name(run_params, self._parameters)
         self._inner.before_pipeline_run(run_params=run_params, pipeline=pipeline,
                                         catalog=catalog)
         if getattr(self._inner, "_is_mlflow_enabled", False):
             import mlflow
 
-            mlflow.set_tags({tracking.COMMAND_TAG: tracking.kedro_command(run_params),
-                             **tracking.process_tags()})
+            mlflow.set_tags({mlflow_runs.COMMAND_TAG: mlflow_runs.kedro_command(run_params),
+                             **mlflow_runs.process_tags()})
 
     @hook_impl
     def before_node_run(self, node: Any, catalog: Any, inputs: dict[str, Any], is_async: bool) -> None:

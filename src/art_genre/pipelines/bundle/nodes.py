@@ -9,7 +9,7 @@ import pandas as pd
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
-from art_genre import tracking
+from art_genre import mlflow_runs
 from art_genre.bundle import ModelBundle, assemble_bundle
 
 from .params import BundleParams
@@ -84,7 +84,7 @@ def serving_model(
 def headline_metrics(results: pd.DataFrame) -> dict[str, dict[str, float | int]]:
     """The run's headline metrics for MLflow: the test mean per model and metric.
 
-    At most 100 (:func:`art_genre.tracking.headline_metrics`); the full table,
+    At most 100 (:func:`art_genre.mlflow_runs.headline_metrics`); the full table,
     ``results.csv``, is logged as an artifact.
 
     Args:
@@ -95,4 +95,4 @@ def headline_metrics(results: pd.DataFrame) -> dict[str, dict[str, float | int]]
         takes it.
     """
     return {name: {"value": value, "step": 0}
-            for name, value in tracking.headline_metrics(results).items()}
+            for name, value in mlflow_runs.headline_metrics(results).items()}

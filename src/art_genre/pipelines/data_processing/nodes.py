@@ -288,8 +288,16 @@ def label_images(
         used.add(match)
         artist, genres = known[match]
         rows.append((image_id, artist, list(genres)))
-    unused = [artist for key, (artist, _) in known.items() if key not in used]
-    for artist in unused:  # listed one by one in the data-quality report, logged once
+    _list_artists_without_images(
+        [artist for key, (artist, _) in known.items() if key not in used], issues
+    )
+    return pd.DataFrame(rows, columns=["image_id", "artist", "genres"]), issues.to_frame()
+
+
+def _list_artists_without_images(unused: list[str], issues: IssueLog) -> None:
+    """Each CSV artist without images is a row of the data-quality report; the log gets
+    one line for them all (a folder with a subset of the artists is normal)."""
+    for artist in unused:
         issues.add(ARTISTS_CSV, f"artist {artist!r} has no image in the painting folder",
                    log=False)
     if unused:
@@ -297,7 +305,6 @@ def label_images(
             "%d artist(s) of %s have no image in the painting folder (e.g. %s); they are "
             "listed in the data-quality report.", len(unused), ARTISTS_CSV, unused[0]
         )
-    return pd.DataFrame(rows, columns=["image_id", "artist", "genres"]), issues.to_frame()
 
 
 # -------------------------------------------------------------------------- verify

@@ -1,4 +1,4 @@
-"""Findable, repeatable runs and a safe store (art_genre.tracking), on real SQLite stores."""
+"""Findable, repeatable runs and a safe store (art_genre.mlflow_runs), on real SQLite stores."""
 
 from __future__ import annotations
 
@@ -9,23 +9,23 @@ import sys
 import pandas as pd
 import pytest
 
-from art_genre import tracking
+from art_genre import mlflow_runs
 from tests.conftest import copy_project
 
 pytest.importorskip("kedro_mlflow")
 
 
 def test_the_run_name_is_pipelines_env_and_a_parameters_digest():
-    name = tracking.run_name({"pipeline_names": ["snn", "reporting"], "env": "improved"},
+    name = mlflow_runs.run_name({"pipeline_names": ["snn", "reporting"], "env": "improved"},
                              {"a": 1})
-    assert name == f"snn+reporting @improved #{tracking.parameters_digest({'a': 1})}"
-    assert tracking.parameters_digest({"a": 1}) != tracking.parameters_digest({"a": 2})
-    assert tracking.run_name({"pipeline_names": None, "env": None}, {}).startswith(
+    assert name == f"snn+reporting @improved #{mlflow_runs.parameters_digest({'a': 1})}"
+    assert mlflow_runs.parameters_digest({"a": 1}) != mlflow_runs.parameters_digest({"a": 2})
+    assert mlflow_runs.run_name({"pipeline_names": None, "env": None}, {}).startswith(
         "__default__ @local #")
 
 
 def test_the_command_repeats_env_pipelines_params_and_filters():
-    command = tracking.kedro_command({
+    command = mlflow_runs.kedro_command({
         "env": "improved", "pipeline_names": ["predict"], "namespaces": ["snn"],
         "tags": ["train"], "load_versions": {"snn.model": "2026-01-01T00.00.00.000Z"},
         "runtime_params": {"data_dir": "../my data", "snn": {"model": {"seeds": [1, 2]}},
@@ -36,7 +36,7 @@ def test_the_command_repeats_env_pipelines_params_and_filters():
         "--load-versions snn.model:2026-01-01T00.00.00.000Z "
         "--params 'data_dir=../my data,snn.model.seeds=[1, 2],predict_model=adam'"
     )
-    assert tracking.kedro_command({}) == "kedro run"
+    assert mlflow_runs.kedro_command({}) == "kedro run"
 
 
 def test_headline_metrics_are_test_means_per_model_and_metric_at_most_100():
@@ -50,13 +50,13 @@ def test_headline_metrics_are_test_means_per_model_and_metric_at_most_100():
     ]
     results = pd.DataFrame(rows, columns=["model", "seed", "split", "thresholds", "metric",
                                           "value"])
-    metrics = tracking.headline_metrics(results)
-    assert len(metrics) == 60 <= tracking.MAX_METRICS
+    metrics = mlflow_runs.headline_metrics(results)
+    assert len(metrics) == 60 <= mlflow_runs.MAX_METRICS
     assert metrics["m0.macro_roc_auc"] == pytest.approx(0.3)
     assert metrics["m0.tuned.macro_f1"] == pytest.approx(0.3)
     assert not any("n_images" in name or "0.5" in name for name in metrics)
     more = pd.concat([results.assign(model=results["model"] + "x"), results])
-    assert len(tracking.headline_metrics(more)) == 100
+    assert len(mlflow_runs.headline_metrics(more)) == 100
 
 
 def test_a_run_of_a_killed_process_is_marked_killed(tmp_path):
@@ -66,23 +66,23 @@ def test_a_run_of_a_killed_process_is_marked_killed(tmp_path):
     experiment = client.create_experiment("e")
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],  # noqa: S603
                           capture_output=True, text=True, check=True).stdout.strip()
-    killed = client.create_run(experiment, tags={**tracking.process_tags(),
-                                                 tracking.PID_TAG: dead})
-    alive = client.create_run(experiment, tags=tracking.process_tags())
-    elsewhere = client.create_run(experiment, tags={tracking.HOST_TAG: "another-host",
-                                                    tracking.PID_TAG: dead})
-    assert tracking.end_dead_runs(client, experiment) == [killed.info.run_id]
+    killed = client.create_run(experiment, tags={**mlflow_runs.process_tags(),
+                                                 mlflow_runs.PID_TAG: dead})
+    alive = client.create_run(experiment, tags=mlflow_runs.process_tags())
+    elsewhere = client.create_run(experiment, tags={mlflow_runs.HOST_TAG: "another-host",
+                                                    mlflow_runs.PID_TAG: dead})
+    assert mlflow_runs.end_dead_runs(client, experiment) == [killed.info.run_id]
     assert client.get_run(killed.info.run_id).info.status == "KILLED"
     assert client.get_run(alive.info.run_id).info.status == "RUNNING"
     assert client.get_run(elsewhere.info.run_id).info.status == "RUNNING"
 
 
 def test_the_store_lock_is_a_file_beside_the_database_only_for_sqlite(tmp_path):
-    with tracking.store_lock(f"sqlite:///{tmp_path / 'new/mlflow.db'}"):
+    with mlflow_runs.store_lock(f"sqlite:///{tmp_path / 'new/mlflow.db'}"):
         assert (tmp_path / "new/mlflow.db.lock").exists()
-    with tracking.store_lock("http://mlflow.example:5000"):
+    with mlflow_runs.store_lock("http://mlflow.example:5000"):
         pass
-    assert tracking.sqlite_path("http://x") is None
+    assert mlflow_runs.sqlite_path("http://x") is None
 
 
 @pytest.mark.slow
