@@ -1,4 +1,4 @@
-"""docs/results.md cannot drift from the runs it cites.
+"""docs/results.md and the README cannot drift from the runs they cite.
 
 Every results table in ``docs/results.md`` names its committed source
 (``docs/results/<subset>.csv``: per model and headline metric, the mean and sd over
@@ -89,3 +89,23 @@ def test_ablation_table_equals_the_committed_effects():
         expected = (f"| {r.configuration} | {r.model} | {r.study:.3f} → {r.fixed:.3f} | "
                     f"{r.difference:+.3f} [{r.low:+.3f}, {r.high:+.3f}] | {r.p_adjusted:.3f} |")
         assert expected in rows, expected
+
+
+def readme_row(model: str) -> str:
+    """One model's row of the README's results table: macro-F1 at the tuned thresholds
+    on each subset, from the committed CSVs."""
+    cells = []
+    for subset in SUBSETS:
+        rows = _committed(subset)
+        rows = rows[rows["model"] == model].set_index(["metric", "thresholds"])
+        cells.append(_cell(rows.loc[("macro_f1", "tuned")]))
+    return "| " + " | ".join([model, *cells]) + " |"
+
+
+def test_the_readme_results_table_equals_the_committed_results():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Results", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines()
+            if line.startswith("| ") and not line.startswith("| model")]
+    models = list(dict.fromkeys(_committed(SUBSETS[0])["model"]))
+    assert rows == [readme_row(m) for m in models]
