@@ -12,8 +12,13 @@ import pytest
 from kedro.io.core import Version
 
 from art_genre.artefacts import ArtefactFormatError, read_npz, write_npz
-from art_genre.bundle import ModelBundle, bundle_hash, read_bundle, write_bundle
 from art_genre.datasets import ModelBundleDataset
+from art_genre.modelling.bundle import (
+    ModelBundle,
+    bundle_hash,
+    read_bundle,
+    write_bundle,
+)
 from art_genre.modelling.classifier import IncompatibleArtefactsError
 from tests.conftest import copy_trained, pickles_refused
 

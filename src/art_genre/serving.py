@@ -28,7 +28,7 @@ from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 from PIL import Image
 
-from art_genre.bundle import ModelBundle, rank_genres, read_bundle
+from art_genre.modelling.bundle import ModelBundle, rank_genres, read_bundle
 
 BUNDLE_ARTIFACT = "bundle"
 """The artifact key (and file stem) of the bundle inside the logged model."""

@@ -14,13 +14,7 @@ from kedro.io.core import Version
 from sklearn.decomposition import PCA, IncrementalPCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
-from art_genre.artefacts import (
-    ArtefactFormatError,
-    classifier_hash,
-    data_hash,
-    to_parts,
-    transform_hash,
-)
+from art_genre.artefacts import ArtefactFormatError, data_hash, to_parts, transform_hash
 from art_genre.datasets import (
     ArrayBundleDataset,
     AtomicCSVDataset,
@@ -29,6 +23,7 @@ from art_genre.datasets import (
     GenreVocabularyDataset,
     TransformDataset,
 )
+from art_genre.modelling.artefacts import classifier_hash
 from art_genre.modelling.params import ModelParams
 from art_genre.pipelines.networks.nodes import train_model
 

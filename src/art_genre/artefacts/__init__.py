@@ -16,18 +16,13 @@ its thresholds record the model's hash, and ``predict`` recomputes each from the
 
 * :mod:`.parts`: nested data ↔ parts, content hashes, ``.npz`` files;
 * :mod:`.transforms`: fitted ``PCA`` / ``IncrementalPCA`` / ``StandardScaler`` ↔ parts;
-* :mod:`.models`: trained models ↔ parts.
+* trained models ↔ parts: :mod:`art_genre.modelling.artefacts` (they need the
+  classifier, so they live beside it).
 
 The catalog's datasets for these files are in :mod:`art_genre.datasets.artefacts`. This
 package does not import Kedro.
 """
 
-from .models import (
-    classifier_from_parts,
-    classifier_hash,
-    classifier_to_parts,
-    model_hash,
-)
 from .parts import (
     ARRAY_KEY,
     META_KEY,
@@ -53,13 +48,9 @@ __all__ = [
     "TRANSFORMS",
     "ArtefactFormatError",
     "canonical_json",
-    "classifier_from_parts",
-    "classifier_hash",
-    "classifier_to_parts",
     "content_hash",
     "data_hash",
     "from_parts",
-    "model_hash",
     "read_npz",
     "to_parts",
     "transform_from_parts",

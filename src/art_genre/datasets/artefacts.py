@@ -38,17 +38,19 @@ from kedro_datasets.json import JSONDataset
 from art_genre.artefacts import (
     META_KEY,
     ArtefactFormatError,
-    classifier_from_parts,
-    classifier_to_parts,
     content_hash,
     data_hash,
     from_parts,
-    model_hash,
     read_npz,
     to_parts,
     transform_from_parts,
     transform_to_parts,
     write_npz,
+)
+from art_genre.modelling.artefacts import (
+    classifier_from_parts,
+    classifier_to_parts,
+    model_hash,
 )
 
 from .atomic import AtomicSaveMixin, _AtomicFile
@@ -62,7 +64,7 @@ __all__ = [
     "TransformDataset",
 ]
 
-BUNDLE_FORMAT = "art_genre.bundle/1"
+BUNDLE_FORMAT = "art_genre.modelling.bundle/1"
 
 
 class ArtefactDatasetError(DatasetError, ArtefactFormatError):

@@ -1,4 +1,4 @@
-"""The model bundle as one versioned, pickle-free ``.npz`` (see :mod:`art_genre.bundle`)."""
+"""The model bundle as one versioned, pickle-free ``.npz`` (see :mod:`art_genre.modelling.bundle`)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import numpy as np
 from kedro.io.core import AbstractDataset, DatasetError
 
 from art_genre.artefacts import META_KEY, ArtefactFormatError
-from art_genre.bundle import ModelBundle, read_bundle, write_bundle
+from art_genre.modelling.bundle import ModelBundle, read_bundle, write_bundle
 
 from .artefacts import ArtefactDatasetError, _PortableDataset
 
 
 class ModelBundleDataset(_PortableDataset):
-    """A :class:`~art_genre.bundle.ModelBundle`: backbone settings, scaler, PCA, head,
+    """A :class:`~art_genre.modelling.bundle.ModelBundle`: backbone settings, scaler, PCA, head,
     thresholds, genres and optional calibration, with the hash chain between them.
 
     Loading reads the arrays with ``allow_pickle=False``, recomputes every hash and

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 from kedro_mlflow.io.models import MlflowModelTrackingDataset
 
-from art_genre.bundle import ModelBundle, write_bundle
+from art_genre.modelling.bundle import ModelBundle, write_bundle
 from art_genre.serving import BUNDLE_ARTIFACT, signature
 
 ENTRY = "art_genre.serving_entry"

@@ -126,6 +126,14 @@ def build_keras_backbone(settings: BackboneSettings, precision: str | None = Non
     return model
 
 
+def keras_float32_explaining(settings: BackboneSettings) -> Callable[[], keras.Model]:
+    """What OpenVINO converts: the float32 Keras backbone with both outputs, built on
+    call (only when the converted model is not cached yet)."""
+    return lambda: keras_explaining_backbone(
+        build_keras_backbone(settings, precision="float32"), settings.name
+    )
+
+
 def keras_explaining_backbone(model: keras.Model, name: str) -> keras.Model:
     """``model`` with a second output: the last feature map its pooling layer reads.
 
@@ -168,7 +176,8 @@ def build_backbone(settings: BackboneSettings, threads: int | None = None) -> An
     if settings.engine == "openvino":
         from art_genre.features.openvino_engine import openvino_backbone  # noqa: PLC0415
 
-        return openvino_backbone(settings, with_feature_map=False, threads=threads)
+        return openvino_backbone(settings, keras_float32_explaining(settings),
+                                 with_feature_map=False, threads=threads)
     return build_keras_backbone(settings)
 
 
@@ -196,7 +205,8 @@ def build_explaining_backbone(settings: BackboneSettings) -> Any:
     if settings.engine == "openvino":
         from art_genre.features.openvino_engine import openvino_backbone  # noqa: PLC0415
 
-        return openvino_backbone(settings, with_feature_map=True)
+        return openvino_backbone(settings, keras_float32_explaining(settings),
+                                 with_feature_map=True)
     return keras_explaining_backbone(build_keras_backbone(settings), settings.name)
 
 

@@ -28,6 +28,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,18 +80,10 @@ def _name_outputs(model: Any) -> None:
         out.get_tensor().set_names({FEATURE_MAP if rank == 4 else FEATURES})
 
 
-def _convert(settings: BackboneSettings, target: Path) -> None:
+def _convert(keras_model: Callable[[], Any], target: Path) -> None:
     """Convert the float32 Keras backbone (two outputs) and save it at ``target``."""
-    from art_genre.features.backbones import (  # noqa: PLC0415 - backbones imports us lazily
-        build_keras_backbone,
-        keras_explaining_backbone,
-    )
-
     ov = import_openvino()
-    keras_model = keras_explaining_backbone(
-        build_keras_backbone(settings, precision="float32"), settings.name
-    )
-    model = ov.convert_model(keras_model)
+    model = ov.convert_model(keras_model())
     _name_outputs(model)
     target.parent.parent.mkdir(parents=True, exist_ok=True)
     # Saved into a private folder, then moved in whole: a reader never sees half a model,
@@ -106,11 +99,16 @@ def _convert(settings: BackboneSettings, target: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def converted_backbone(settings: BackboneSettings, cache_dir: Path | None = None) -> Any:
+def converted_backbone(
+    settings: BackboneSettings, keras_model: Callable[[], Any], cache_dir: Path | None = None
+) -> Any:
     """The backbone of ``settings`` as an ``openvino.Model``, converted on first use only.
 
     Args:
         settings: Validated backbone settings (any ``engine``: the network is the same).
+        keras_model: Builds the float32 Keras backbone with both outputs (pooled
+            features, last feature map), called only when a conversion is needed
+            (:func:`art_genre.features.backbones.keras_float32_explaining`).
         cache_dir: Engine cache folder; ``None``: :func:`engine_cache_dir`.
 
     Returns:
@@ -130,7 +128,7 @@ def converted_backbone(settings: BackboneSettings, cache_dir: Path | None = None
         # A folder left without its model (an interrupted move) is replaced.
         if path.parent.exists():
             shutil.rmtree(path.parent, ignore_errors=True)
-        _convert(settings, path)
+        _convert(keras_model, path)
     return ov.Core().read_model(path)
 
 
@@ -218,6 +216,7 @@ class OpenVinoBackbone:
 
 def openvino_backbone(
     settings: BackboneSettings,
+    keras_model: Callable[[], Any],
     with_feature_map: bool,
     cache_dir: Path | None = None,
     threads: int | None = None,
@@ -226,6 +225,7 @@ def openvino_backbone(
 
     Args:
         settings: Validated backbone settings.
+        keras_model: See :func:`converted_backbone`.
         with_feature_map: Also return the last feature map from each call.
         cache_dir: Engine cache folder; ``None``: :func:`engine_cache_dir`.
         threads: Inference threads (``None``: every core this process may use).
@@ -233,6 +233,6 @@ def openvino_backbone(
     Returns:
         The :class:`OpenVinoBackbone`.
     """
-    model = converted_backbone(settings, cache_dir)
+    model = converted_backbone(settings, keras_model, cache_dir)
     compiled = compile_backbone(model, settings.precision, threads)
     return OpenVinoBackbone(compiled, with_feature_map, settings.precision)

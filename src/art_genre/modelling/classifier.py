@@ -34,7 +34,7 @@ class GenreClassifier:
         scaler_hash: Content hash of the scaler it was trained on.
 
     Saved without pickle as weights (``.npz``) and JSON metadata
-    (:mod:`art_genre.artefacts.models`).
+    (:mod:`art_genre.modelling.artefacts`).
     """
 
     name: str

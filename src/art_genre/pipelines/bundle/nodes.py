@@ -10,7 +10,7 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
 from art_genre import mlflow_runs
-from art_genre.bundle import ModelBundle, assemble_bundle
+from art_genre.modelling.bundle import ModelBundle, assemble_bundle
 
 from .params import BundleParams
 
@@ -28,7 +28,7 @@ def build_model_bundle(
 
     Checked as ``predict`` checks its artefacts (same backbone, vocabulary, PCA, scaler,
     and thresholds bound to this very head) before anything is written
-    (:func:`art_genre.bundle.assemble_bundle`). The calibration is the model's
+    (:func:`art_genre.modelling.bundle.assemble_bundle`). The calibration is the model's
     temperature fitted on validation by the reporting pipeline (its primary seed's, as
     ``predict`` applies it).
 
@@ -43,7 +43,7 @@ def build_model_bundle(
             ``<model>_calibration`` of every model.
 
     Returns:
-        The :class:`~art_genre.bundle.ModelBundle`.
+        The :class:`~art_genre.modelling.bundle.ModelBundle`.
 
     Raises:
         IncompatibleArtefactsError: If the artefacts were not made together.

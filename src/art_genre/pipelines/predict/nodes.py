@@ -16,8 +16,7 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from art_genre.artefacts import classifier_hash, transform_hash
-from art_genre.bundle import ModelBundle
+from art_genre.artefacts import transform_hash
 from art_genre.explain.cam import Explanation, explain_features
 from art_genre.explain.overlay import (
     compact,
@@ -35,6 +34,8 @@ from art_genre.features import (
 from art_genre.features.images import draft_jpeg, to_display_image
 from art_genre.features.reduction import reduce_features
 from art_genre.labels import hidden_or_leftover
+from art_genre.modelling.artefacts import classifier_hash
+from art_genre.modelling.bundle import ModelBundle
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
 from art_genre.quality import NOT_UTF8, IssueLog, is_utf8_name
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from art_genre.artefacts import classifier_hash
+from art_genre.modelling.artefacts import classifier_hash
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
 
 
@@ -56,7 +56,10 @@ def bind_thresholds(
         "seed": seed,
         "genres": list(model.genres),
         "thresholds": {
-            g: {"logit": float(tuned[g]["logit"]), "probability": float(tuned[g]["probability"])}
+            g: {
+                "logit": float(tuned[g]["logit"]),
+                "probability": float(tuned[g]["probability"]),
+            }
             for g in model.genres
         },
     }

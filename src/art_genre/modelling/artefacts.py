@@ -15,16 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from art_genre.modelling.classifier import GenreClassifier
-from art_genre.nn import MLP, BoostedEnsemble, StageRecord
-
-from .parts import (
+from art_genre.artefacts.parts import (
     ArtefactFormatError,
     canonical_json,
     content_hash,
     from_parts,
     to_parts,
 )
+from art_genre.nn import MLP, BoostedEnsemble, StageRecord
+
+from .classifier import GenreClassifier
 
 FORMAT = "art_genre.model/2"
 LEGACY_FORMATS = ("art_genre.model/1",)

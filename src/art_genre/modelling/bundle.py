@@ -24,9 +24,6 @@ from scipy.special import expit
 
 from art_genre.artefacts import (
     ArtefactFormatError,
-    classifier_from_parts,
-    classifier_hash,
-    classifier_to_parts,
     content_hash,
     read_npz,
     transform_from_parts,
@@ -36,9 +33,14 @@ from art_genre.artefacts import (
 )
 from art_genre.features import BackboneSettings
 from art_genre.features.reduction import reduce_features
+from art_genre.modelling.artefacts import (
+    classifier_from_parts,
+    classifier_hash,
+    classifier_to_parts,
+)
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
 
-FORMAT = "art_genre.bundle/1"
+FORMAT = "art_genre.modelling.bundle/1"
 PARTS = ("feature_scaler", "pca", "model")
 """The parts saved as arrays + JSON, each under its own prefix in the archive."""
 REBUILD = "kedro run --pipelines reporting"
