@@ -191,6 +191,8 @@ BAD_PARAMETERS = {
     "data_dir=/nonexistent/folder": ("data_processing", "does not exist"),
     "predict_dir=/nonexistent/folder": ("predict", "does not exist"),
     "run_lock.wait_seconds=-5": ("data_processing", "wait_seconds"),
+    # a key nothing reads (Kedro would add it unread): named with the closest real one
+    "snn.epochs=3": ("data_processing", "did you mean snn.model.epochs"),
 }
 
 

@@ -12,6 +12,7 @@ node, and one line (no traceback) for every mistake a user can make.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import re
@@ -98,6 +99,53 @@ def check_pca_fits(catalog: Any, run: set[str]) -> None:
         raise ParameterError(str(error)) from None
 
 
+def _leaf_keys(tree: dict[str, Any], prefix: str = "") -> list[str]:
+    keys = []
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        keys += _leaf_keys(value, f"{path}.") if isinstance(value, dict) and value else [path]
+    return keys
+
+
+def _has_key(tree: Any, path: str) -> bool:
+    for part in path.split("."):
+        if not isinstance(tree, dict) or part not in tree:
+            return False
+        tree = tree[part]
+    return True
+
+
+def check_runtime_keys(run_params: dict[str, Any]) -> None:
+    """Refuse a ``--params`` key that no parameter and no ``${runtime_params:...}`` of
+    the configuration reads (Kedro would add it to the parameters unread, silently).
+
+    Raises:
+        ParameterError: One line naming the key and the closest known ones.
+    """
+    runtime = run_params.get("runtime_params") or {}
+    if not runtime:
+        return
+    from kedro.config import OmegaConfigLoader
+
+    from art_genre.settings import CONFIG_LOADER_ARGS
+
+    conf = Path(run_params.get("project_path") or ".") / "conf"
+    env = run_params.get("env") or CONFIG_LOADER_ARGS["default_run_env"]
+    known = OmegaConfigLoader(str(conf), **{**CONFIG_LOADER_ARGS, "default_run_env": env})[
+        "parameters"]
+    resolved = {key for path in conf.rglob("*.yml")
+                for key in re.findall(r"runtime_params:\s*([\w.]+)", path.read_text())}
+    for key in _leaf_keys(runtime):
+        if key.split(".")[0] in resolved or _has_key(known, key):
+            continue
+        close = difflib.get_close_matches(key, _leaf_keys(known), n=2, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        raise ParameterError(
+            f"unknown parameter {key!r} in --params: nothing reads it{hint} Every "
+            "parameter is listed in docs/configuration.md."
+        )
+
+
 def preflight(catalog: Any, pipeline: Any) -> None:
     """Every cross-check for the pipelines about to run (see the module doc)."""
     run = _namespaces(pipeline)
@@ -162,6 +210,7 @@ class RunGuardHook:
         self._lock = RunLock(project / "data", settings.wait_seconds)
         self._lock.acquire()
         try:
+            check_runtime_keys(run_params)
             preflight(catalog, pipeline)
         except ParameterError:
             if "predict" in _namespaces(pipeline):
