@@ -17,6 +17,10 @@ os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# The reporting fakes (six models' predictions, histories, parameters) are fixtures for
+# the reporting and the evaluation tests alike.
+pytest_plugins = ("tests.reporting_fakes",)
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "01_raw" / "sample"
 SHARED_DATA = ROOT.parent / "shared" / "data"

@@ -26,6 +26,7 @@ from art_genre.datasets import (
 from art_genre.modelling.artefacts import classifier_hash
 from art_genre.modelling.params import ModelParams
 from art_genre.pipelines.networks.nodes import train_model
+from tests.synthetic import synthetic_model_input
 
 GENRES = ["Baroque", "Cubism", "Impressionism"]
 RERUN = "kedro run --namespaces snn"
@@ -44,17 +45,8 @@ def no_pickle(monkeypatch):
 
 @pytest.fixture(scope="module")
 def model_input():
-    rng = np.random.default_rng(0)
-    centres = rng.normal(scale=3, size=(3, 6))
-
-    def split(n):
-        labels = rng.integers(0, 3, n)
-        X = (centres[labels] + rng.normal(size=(n, 6))).astype(np.float32)
-        return {"image_ids": [f"img{i}" for i in range(n)], "X": X,
-                "Y": np.eye(3, dtype=np.float32)[labels]}
-
-    return {"genres": GENRES, "fingerprint": "abc", "pca_hash": "p" * 64,
-            "scaler_hash": "s" * 64, "train": split(40), "val": split(10), "test": split(10)}
+    return synthetic_model_input((40, 10, 10), width=6, genres=GENRES, fingerprint="abc",
+                                 pca_hash="p" * 64, scaler_hash="s" * 64)
 
 
 MODELS = {

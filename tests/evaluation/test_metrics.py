@@ -17,7 +17,7 @@ from art_genre.evaluation.metrics import (
 )
 from art_genre.evaluation.results import evaluate_runs
 from art_genre.evaluation.runs import model_runs
-from tests.pipelines.reporting.conftest import GENRES, fake_predictions
+from tests.reporting_fakes import GENRES, fake_predictions
 
 
 def split_metrics(Y, P, _settings=None) -> dict:

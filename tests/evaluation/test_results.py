@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from art_genre.evaluation.results import metrics_document, summarise
-from tests.pipelines.reporting.conftest import MODELS, SEEDS
+from tests.reporting_fakes import MODELS, SEEDS
 
 
 def test_metrics_json_agrees_with_the_results_table(evaluated):

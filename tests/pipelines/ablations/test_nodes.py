@@ -11,6 +11,7 @@ from art_genre.pipeline_registry import register_pipelines
 from art_genre.pipelines.ablations.nodes import resolve_configurations, run_ablations
 from art_genre.pipelines.ablations.params import AblationParams
 from tests.conftest import ROOT
+from tests.synthetic import SPLITS, synthetic_model_input
 
 pytestmark = pytest.mark.slow  # trains every ablation configuration
 
@@ -70,24 +71,12 @@ def test_bad_ablation_parameters_fail_validation():
 
 @pytest.fixture(scope="module")
 def model_inputs():
-    rng = np.random.default_rng(0)
-    centres = rng.normal(scale=2, size=(3, 8))
-
-    def split(n, shift=0.0):
-        labels = rng.integers(0, 3, n)
-        X = (centres[labels] + rng.normal(size=(n, 8)) + shift).astype(np.float32)
-        return {"image_ids": [f"i{k}" for k in range(n)], "X": X, "Y": np.eye(3, dtype=np.float32)[labels]}
-
-    def model_input(shift):
-        r = np.random.default_rng(1)
-        del r
-        return {"genres": ["a", "b", "c"], "fingerprint": "f",
-                "train": split(60, shift), "val": split(20, shift), "test": split(30, shift)}
-
-    state = rng.bit_generator.state
-    train = model_input(0.0)
-    rng.bit_generator.state = state  # the same images and labels, other features
-    return {"train": train, "all": model_input(0.1)}
+    train = synthetic_model_input((60, 20, 30), width=8, genres=["a", "b", "c"],
+                                  centre_scale=2.0, fingerprint="f")
+    shifted = {**train}  # the same images and labels, other features
+    for split in SPLITS:
+        shifted[split] = {**train[split], "X": train[split]["X"] + np.float32(0.1)}
+    return {"train": train, "all": shifted}
 
 
 def test_run_ablations_measures_each_fix_against_the_study(model_inputs):

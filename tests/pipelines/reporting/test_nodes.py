@@ -11,8 +11,7 @@ from art_genre.pipelines.reporting.nodes import (
     gather_by_model,
     gather_networks,
 )
-
-from .conftest import GENRES, MODELS, NETWORKS, SEEDS, fake_predictions
+from tests.reporting_fakes import GENRES, MODELS, NETWORKS, SEEDS, fake_predictions
 
 
 def test_gather_keeps_the_parameter_order_and_selection():

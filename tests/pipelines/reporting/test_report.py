@@ -9,8 +9,7 @@ import pytest
 
 from art_genre.pipelines.reporting.nodes import collect_timings
 from art_genre.pipelines.reporting.report import PLOT_CAPTIONS, build_report
-
-from .conftest import MODELS, png_bytes
+from tests.reporting_fakes import MODELS, png_bytes
 
 
 def _build(evaluated, histories, timings, model_params, split_summary, issues,

@@ -1,5 +1,6 @@
-"""Fakes of everything the reporting pipeline reads: 4 networks and 2 baselines,
-3 genres, 2 seeds, tiny splits."""
+"""Fakes of everything the reporting pipeline reads (4 networks and 2 baselines, 3 genres,
+2 seeds, tiny splits), as fixtures for the reporting and the evaluation tests alike
+(registered for the whole suite by ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
