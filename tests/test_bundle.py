@@ -67,7 +67,9 @@ def test_a_round_trip_keeps_every_hash_and_the_calibration(bundle):
     assert bundle_hash(back) == bundle_hash(calibrated) != bundle_hash(bundle)
     logits = np.array([[-1.0, 0.0, 2.0]])
     assert back.probabilities(logits) == pytest.approx(1 / (1 + np.exp(-logits / 2)))
-    assert bundle.probabilities(logits) == pytest.approx(1 / (1 + np.exp(-logits)))
+    # the saved bundle carries the temperature reporting fitted
+    assert bundle.probabilities(logits) == pytest.approx(
+        1 / (1 + np.exp(-logits / bundle.temperature)))
 
 
 def test_a_bundle_changed_after_it_was_written_is_refused(bundle):

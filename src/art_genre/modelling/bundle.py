@@ -268,18 +268,19 @@ def rank_genres(
     """Per row: ``genre_1, probability_1 ... genre_k, probability_k`` and ``genres``.
 
     The top ``k`` by logit (ties in genre order), probabilities rounded to 6 decimals,
-    then every genre whose logit reaches its threshold, ``|``-joined.
+    then every genre whose logit reaches its threshold, most probable first and
+    ``|``-joined, as ``predict``'s ``genres`` column.
     """
     names = np.asarray(genres, dtype=object)
     k = min(top_k, len(names))
-    order = np.argsort(-logits, axis=1, kind="stable")[:, :k]
+    ranked = np.argsort(-logits, axis=1, kind="stable")
     above = logits >= thresholds
     rows = []
     for i in range(len(logits)):
         row: list[Any] = []
-        for j in order[i]:
+        for j in ranked[i, :k]:
             row += [names[j], round(float(probabilities[i, j]), 6)]
-        rows.append([*row, "|".join(names[above[i]])])
+        rows.append([*row, "|".join(names[j] for j in ranked[i] if above[i, j])])
     return rows
 
 
