@@ -59,6 +59,7 @@ def test_headline_metrics_are_test_means_per_model_and_metric_at_most_100():
     assert len(mlflow_runs.headline_metrics(more)) == 100
 
 
+@pytest.mark.slow  # a real SQLite store and a killed process
 def test_a_run_of_a_killed_process_is_marked_killed(tmp_path):
     from mlflow import MlflowClient
 

@@ -23,6 +23,7 @@ def _warnings(output: str) -> list[str]:
     return [line for line in output.splitlines() if "WARNING" in line or "Warning:" in line]
 
 
+@pytest.mark.slow  # a kedro process
 def test_kedro_help_prints_no_warning(tmp_path):
     project = copy_project(tmp_path / "project")
     assert _warnings(_kedro(project, "--help")) == []

@@ -18,7 +18,7 @@ from art_genre.pipelines.reporting.nodes import collect_timings
 from art_genre.pipelines.reporting.plots import plot_model_comparison, plot_reliability
 from art_genre.pipelines.reporting.report import build_report
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a report rendered in Chromium
 
 VIEWPORT = {"width": 1280, "height": 900}
 DPI = 110  # the catalog's save_args for the plots
