@@ -115,9 +115,14 @@ def _has_key(tree: Any, path: str) -> bool:
     return True
 
 
-def check_runtime_keys(run_params: dict[str, Any]) -> None:
+def check_runtime_keys(run_params: dict[str, Any], conf_source: str | None = None) -> None:
     """Refuse a ``--params`` key that no parameter and no ``${runtime_params:...}`` of
     the configuration reads (Kedro would add it to the parameters unread, silently).
+
+    Args:
+        run_params: Kedro's run parameters (``runtime_params``, ``env``, ...).
+        conf_source: The configuration folder (``--conf-source``); ``None``: the
+            project's ``conf/``.
 
     Raises:
         ParameterError: One line naming the key and the closest known ones.
@@ -129,7 +134,9 @@ def check_runtime_keys(run_params: dict[str, Any]) -> None:
 
     from art_genre.settings import CONFIG_LOADER_ARGS
 
-    conf = Path(run_params.get("project_path") or ".") / "conf"
+    conf = Path(conf_source or Path(run_params.get("project_path") or ".") / "conf")
+    if not conf.is_dir():  # a packaged or remote configuration: nothing to compare with
+        return
     env = run_params.get("env") or CONFIG_LOADER_ARGS["default_run_env"]
     known = OmegaConfigLoader(str(conf), **{**CONFIG_LOADER_ARGS, "default_run_env": env})[
         "parameters"]
@@ -200,6 +207,12 @@ class RunGuardHook:
 
     def __init__(self) -> None:
         self._lock: RunLock | None = None
+        self._conf_source: str | None = None
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        """Note where the configuration is read from (``--conf-source`` or ``conf/``)."""
+        self._conf_source = getattr(context.config_loader, "conf_source", None)
 
     @hook_impl(tryfirst=True)  # before the manifest and MLflow start anything
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
@@ -210,7 +223,7 @@ class RunGuardHook:
         self._lock = RunLock(project / "data", settings.wait_seconds)
         self._lock.acquire()
         try:
-            check_runtime_keys(run_params)
+            check_runtime_keys(run_params, self._conf_source)
             preflight(catalog, pipeline)
         except ParameterError:
             if "predict" in _namespaces(pipeline):
