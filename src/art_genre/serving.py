@@ -28,18 +28,22 @@ from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 from PIL import Image
 
-from art_genre.modelling.bundle import ModelBundle, rank_genres, read_bundle
+from art_genre.evaluation.decision import decide, ranked_cells, ranked_columns
+from art_genre.modelling.bundle import ModelBundle, read_bundle
 
 BUNDLE_ARTIFACT = "bundle"
 """The artifact key (and file stem) of the bundle inside the logged model."""
 TOP_K = 3
 """Genres listed per image unless ``params={"top_k": k}``."""
+LISTED = ("genre", "probability")
+"""What the table shows of each listed genre (``predictions.csv`` also shows the
+threshold and the decision)."""
 
 
 def output_columns(top_k: int) -> list[str]:
-    """The output table's columns for ``top_k`` listed genres."""
-    ranked = [c for n in range(1, top_k + 1) for c in (f"genre_{n}", f"probability_{n}")]
-    return ["file", "model", *ranked, "genres", "error"]
+    """The output table's columns for ``top_k`` listed genres (a subset of
+    ``predictions.csv``'s)."""
+    return ["file", "model", *ranked_columns(top_k, LISTED), "error"]
 
 
 def signature(top_k: int = TOP_K) -> ModelSignature:
@@ -68,11 +72,9 @@ def predict_paths(bundle: ModelBundle, paths: list[str], top_k: int = TOP_K) -> 
     )
 
     settings = BackboneSettings(**bundle.backbone)
-    k = min(top_k, len(bundle.genres))
-    columns = output_columns(k)
-    rows: dict[str, list[Any]] = {}
     ids: list[str] = []
     parts: list[np.ndarray] = []
+    failures: dict[str, str] = {}
     if paths:
         backbone = build_backbone(settings)
         for batch in iter_feature_batches(
@@ -81,14 +83,39 @@ def predict_paths(bundle: ModelBundle, paths: list[str], top_k: int = TOP_K) -> 
         ):
             ids.extend(batch.ids)
             parts.append(batch.features)
-            for image_id, reason in batch.failures:
-                rows[image_id] = [image_id, bundle.model, *([""] * (2 * k)), "", reason]
-    if ids:  # one matrix product for all, as predict does: the same floats to the bit
-        logits = bundle.logits(np.concatenate(parts))
-        ranked = rank_genres(logits, bundle.probabilities(logits), bundle.genres,
-                             bundle.thresholds, k)
-        for image_id, row in zip(ids, ranked, strict=True):
-            rows[image_id] = [image_id, bundle.model, *row, ""]
+            failures.update(batch.failures)
+    features = np.concatenate(parts) if parts else None
+    return prediction_table(bundle, paths, ids, features, failures, top_k)
+
+
+def prediction_table(
+    bundle: ModelBundle, paths: list[str], ids: list[str], features: np.ndarray | None,
+    failures: dict[str, str], top_k: int = TOP_K,
+) -> pd.DataFrame:
+    """:func:`predict_paths`'s table from the backbone features of ``ids``.
+
+    The genres are decided as ``predict`` decides them
+    (:func:`~art_genre.evaluation.decision.decide`, on the logits of all the features
+    at once: the same floats to the bit) and written as its table writes them
+    (:func:`~art_genre.evaluation.decision.ranked_cells`).
+
+    Args:
+        bundle: The model bundle.
+        paths: Every input file, in input order (the table's rows).
+        ids: The files with features, row-aligned with ``features``.
+        features: Their backbone features (``None`` without any).
+        failures: ``{file: why it has no features}``.
+        top_k: Genres listed per file.
+    """
+    k = min(top_k, len(bundle.genres))
+    columns = output_columns(k)
+    rows = {file: [file, bundle.model, *([""] * (len(columns) - 3)), reason]
+            for file, reason in failures.items()}
+    if ids:
+        decisions = decide(bundle.logits(features), bundle.thresholds, bundle.temperature)
+        for i, image_id in enumerate(ids):
+            cells = ranked_cells(decisions, i, bundle.genres, k, LISTED)
+            rows[image_id] = [image_id, bundle.model, *cells, ""]
     table = pd.DataFrame([rows[p] for p in paths], columns=columns)
     for column in columns:
         if column.startswith("probability"):

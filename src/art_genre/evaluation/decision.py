@@ -1,7 +1,11 @@
 """Decision rules: from per-genre scores to the genres a painting is assigned.
 
-One rule everywhere: a genre is assigned when its score reaches its threshold. What
-differs is how the thresholds are chosen from validation scores (logits):
+One rule everywhere: a genre is assigned when its score reaches its threshold. It is
+applied here, once, by :func:`decide` (on the logits; the probabilities shown are
+``sigmoid(logit / T)`` with the calibration temperature ``T``, which keeps the order),
+for ``predict`` and the registered model alike; :func:`ranked_cells` writes a painting's
+decisions as the cells of their tables. What differs is how the thresholds are chosen
+from validation scores (logits):
 
 * :func:`~art_genre.evaluation.metrics.tune_thresholds`: each genre's own F1-best cut;
 * :func:`global_threshold`: one cut for every genre, the macro-F1-best one;
@@ -15,10 +19,11 @@ Only validation data is read; the thresholds are on the scale of the scores give
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 import numpy as np
-from scipy.special import logit
+from scipy.special import expit, logit
 
 from art_genre.evaluation.metrics import tune_thresholds
 
@@ -153,3 +158,91 @@ def choose_thresholds(
             prior_strength=prior_strength, bounds=bounds,
         )
     raise ValueError(f"Unknown threshold rule {rule!r}; use one of {THRESHOLD_RULES}")
+
+
+def calibrated(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """Probabilities ``sigmoid(logit / T)`` of logits (``T = 1``: uncalibrated)."""
+    return expit(logits / temperature)
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """Every genre's calibrated probability, shown threshold and decision, per painting.
+
+    Attributes:
+        logits: ``(n, G)`` the model's logits (their order ranks the genres: unlike
+            probabilities they do not tie at 1.0).
+        probabilities: ``(n, G)`` ``sigmoid(logit / T)``.
+        thresholds: ``(G,)`` ``sigmoid(t / T)``, the thresholds on the same scale.
+        assigned: ``(n, G)`` ``logit >= t`` (the same as ``probabilities >= thresholds``).
+    """
+
+    logits: np.ndarray
+    probabilities: np.ndarray
+    thresholds: np.ndarray
+    assigned: np.ndarray
+
+    def ranked(self, row: int) -> list[int]:
+        """Genre columns of one painting, most probable first (ties: lower column)."""
+        return [int(g) for g in np.argsort(-self.logits[row], kind="stable")]
+
+    def assigned_genres(self, row: int) -> list[int]:
+        """The genre columns assigned to one painting, most probable first."""
+        return [g for g in self.ranked(row) if self.assigned[row, g]]
+
+
+def decide(logits: np.ndarray, threshold_logits: np.ndarray, temperature: float) -> Decisions:
+    """Apply the rule to a batch of logits.
+
+    Args:
+        logits: ``(n, G)`` the model's logits.
+        threshold_logits: ``(G,)`` the bound thresholds on the logit scale.
+        temperature: The calibration temperature (1: uncalibrated).
+
+    Returns:
+        The :class:`Decisions`.
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+    cuts = np.asarray(threshold_logits, dtype=np.float64)
+    return Decisions(
+        logits=logits,
+        probabilities=calibrated(logits, temperature),
+        thresholds=calibrated(cuts, temperature),
+        assigned=logits >= cuts,
+    )
+
+
+RANKED_FIELDS = ("genre", "probability", "threshold", "assigned")
+"""What a table shows of each ranked genre (``predictions.csv``: all four)."""
+
+
+def ranked_columns(top_k: int, fields: Sequence[str] = RANKED_FIELDS) -> list[str]:
+    """The columns of :func:`ranked_cells`: ``<field>_<n>`` per rank ``n``, then ``genres``."""
+    return [*(f"{f}_{n}" for n in range(1, top_k + 1) for f in fields), "genres"]
+
+
+def ranked_cells(
+    decisions: Decisions, row: int, genres: Sequence[str], top_k: int,
+    fields: Sequence[str] = RANKED_FIELDS,
+) -> list[Any]:
+    """One painting's top ``k`` genres, each as ``fields``, then its assigned genres.
+
+    The top ``k`` by logit (ties in genre order): ``genre``, ``probability`` (calibrated,
+    6 decimals), ``threshold`` (on the same scale, 6 decimals) and ``assigned``; then
+    every assigned genre, most probable first and ``|``-joined (the ``genres`` column).
+
+    Args:
+        decisions: The decisions of a batch.
+        row: The painting's row.
+        genres: The genre names, in the model's order.
+        top_k: How many ranked genres (at most the number of genres).
+        fields: Which of :data:`RANKED_FIELDS` to write, in order.
+    """
+    value = {
+        "genre": lambda g: genres[g],
+        "probability": lambda g: round(float(decisions.probabilities[row, g]), 6),
+        "threshold": lambda g: round(float(decisions.thresholds[g]), 6),
+        "assigned": lambda g: bool(decisions.assigned[row, g]),
+    }
+    cells = [value[f](g) for g in decisions.ranked(row)[:top_k] for f in fields]
+    return [*cells, "|".join(genres[g] for g in decisions.assigned_genres(row))]

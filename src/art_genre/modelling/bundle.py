@@ -10,8 +10,9 @@ per-genre thresholds, the genre vocabulary and an optional probability calibrati
 The metadata records the hash chain between the parts (``hashes``): the scaler's and the
 PCA's content hashes, which the head records as those it was trained on, the head's
 content hash, which the thresholds record as the model they were tuned for, and the
-backbone fingerprint the head's features came from. :func:`bundle_from_parts` recomputes
-every hash from the parts it read and refuses a bundle in which one link is broken.
+backbone fingerprint the head's features came from (:mod:`art_genre.modelling.chain`).
+:func:`bundle_from_parts` recomputes every hash from the parts it read and refuses a
+bundle in which one link is broken.
 """
 
 from __future__ import annotations
@@ -20,24 +21,20 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
 
 from art_genre.artefacts import (
     ArtefactFormatError,
     content_hash,
     read_npz,
     transform_from_parts,
-    transform_hash,
     transform_to_parts,
     write_npz,
 )
+from art_genre.evaluation.decision import calibrated
 from art_genre.features import BackboneSettings
 from art_genre.features.reduction import reduce_features
-from art_genre.modelling.artefacts import (
-    classifier_from_parts,
-    classifier_hash,
-    classifier_to_parts,
-)
+from art_genre.modelling.artefacts import classifier_from_parts, classifier_to_parts
+from art_genre.modelling.chain import broken_link, chain_hashes, check_pca_fingerprint
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
 
 FORMAT = "art_genre.modelling.bundle/1"
@@ -84,16 +81,8 @@ class ModelBundle:
 
     def hashes(self) -> dict[str, str]:
         """The hash chain: each part's content hash and what the next part recorded."""
-        return {
-            "feature_scaler": transform_hash(self.feature_scaler),
-            "pca": transform_hash(self.pca),
-            "model": classifier_hash(self.classifier),
-            "model.scaler_hash": self.classifier.scaler_hash,
-            "model.pca_hash": self.classifier.pca_hash,
-            "model.feature_fingerprint": self.classifier.feature_fingerprint,
-            "thresholds.model_hash": self.thresholds_model_hash,
-            "backbone.fingerprint": self.fingerprint,
-        }
+        return chain_hashes(self.feature_scaler, self.pca, self.classifier,
+                            self.thresholds_model_hash, self.fingerprint)
 
     def logits(self, features: np.ndarray) -> np.ndarray:
         """Per-genre logits of raw backbone features (scaled, projected, classified)."""
@@ -108,7 +97,7 @@ class ModelBundle:
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
         """Probabilities of ``logits``, with the calibration's temperature if any."""
-        return expit(logits / self.temperature)
+        return calibrated(logits, self.temperature)
 
 
 def assemble_bundle(
@@ -141,12 +130,7 @@ def assemble_bundle(
             thresholds were not made with this head and backbone.
     """
     fingerprint = backbone_settings["fingerprint"]
-    if pca_summary.get("fingerprint") != fingerprint:
-        raise IncompatibleArtefactsError(
-            f"The saved PCA was fitted on features of backbone fingerprint "
-            f"{pca_summary.get('fingerprint')}, but the saved backbone settings have "
-            f"{fingerprint}; rerun feature_engineering."
-        )
+    check_pca_fingerprint(pca_summary, fingerprint, "rerun feature_engineering")
     classifier.check_compatible(list(genres), fingerprint)
     cuts = bound_thresholds["thresholds"]
     bundle = ModelBundle(
@@ -167,25 +151,18 @@ def assemble_bundle(
 
 
 def check_chain(hashes: dict[str, str]) -> None:
-    """Refuse a bundle whose parts were not made together.
+    """Refuse a bundle whose parts were not made together (:mod:`.chain`).
 
     Raises:
         IncompatibleArtefactsError: Naming the broken link.
     """
-    links = (
-        ("feature_scaler", "model.scaler_hash", "the head was trained on another scaler"),
-        ("pca", "model.pca_hash", "the head was trained on another PCA"),
-        ("model", "thresholds.model_hash", "the thresholds were tuned for another head"),
-        ("backbone.fingerprint", "model.feature_fingerprint",
-         "the head was trained on features of another backbone"),
-    )
-    for actual, recorded, meaning in links:
-        if hashes[actual] != hashes[recorded]:
-            raise IncompatibleArtefactsError(
-                f"The model bundle does not fit together: {meaning} ({recorded} "
-                f"{str(hashes[recorded])[:12]}, {actual} {str(hashes[actual])[:12]}); "
-                f"rebuild it with `kedro run --pipelines reporting`."
-            )
+    link = broken_link(hashes)
+    if link is not None:
+        raise IncompatibleArtefactsError(
+            f"The model bundle does not fit together: {link.meaning} ({link.recorded} "
+            f"{str(hashes[link.recorded])[:12]}, {link.part} {str(hashes[link.part])[:12]}); "
+            f"rebuild it with `kedro run --pipelines reporting`."
+        )
 
 
 def bundle_to_parts(bundle: ModelBundle) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -259,29 +236,6 @@ def bundle_from_parts(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Mo
         )
     check_chain(hashes)
     return bundle
-
-
-def rank_genres(
-    logits: np.ndarray, probabilities: np.ndarray, genres: list[str],
-    thresholds: np.ndarray, top_k: int,
-) -> list[list[Any]]:
-    """Per row: ``genre_1, probability_1 ... genre_k, probability_k`` and ``genres``.
-
-    The top ``k`` by logit (ties in genre order), probabilities rounded to 6 decimals,
-    then every genre whose logit reaches its threshold, most probable first and
-    ``|``-joined, as ``predict``'s ``genres`` column.
-    """
-    names = np.asarray(genres, dtype=object)
-    k = min(top_k, len(names))
-    ranked = np.argsort(-logits, axis=1, kind="stable")
-    above = logits >= thresholds
-    rows = []
-    for i in range(len(logits)):
-        row: list[Any] = []
-        for j in ranked[i, :k]:
-            row += [names[j], round(float(probabilities[i, j]), 6)]
-        rows.append([*row, "|".join(names[j] for j in ranked[i] if above[i, j])])
-    return rows
 
 
 def write_bundle(file: Any, bundle: ModelBundle) -> str:

@@ -5,21 +5,32 @@ The model's thresholds are bound to it on the logit scale (``logit >= t``, tuned
 reporting pipeline); with a calibration temperature ``T`` (issue 20's
 ``data/06_models/<model>_calibration.json``; none: ``T = 1``) the probability shown is
 ``sigmoid(logit / T)`` and the threshold shown is ``sigmoid(t / T)``. ``T > 0`` keeps the
-order, so the decision is the same on either scale; it is taken once, here, on the
-logits, and every column and page shows its result.
+order, so the decision is the same on either scale. It is taken once, on the logits, by
+:func:`art_genre.evaluation.decision.decide` (as the registered model takes it), and
+every column and page shows its result; this module holds what only ``predict`` shows of
+it: the temperature's file, the genres an overlay maps and the rule's sidecar.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
 
+from art_genre.evaluation.decision import Decisions, decide
 from art_genre.modelling.classifier import IncompatibleArtefactsError
+
+__all__ = [
+    "RULE",
+    "Decisions",
+    "calibration_file",
+    "decide",
+    "rule_record",
+    "shown_genres",
+    "temperature_of",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -63,49 +74,6 @@ def temperature_of(model: str, calibration: dict[str, Any] | None) -> float:
     return temperature
 
 
-@dataclass(frozen=True)
-class Decisions:
-    """Every genre's calibrated probability, shown threshold and decision, per painting.
-
-    Attributes:
-        logits: ``(n, G)`` the model's logits (their order ranks the genres: unlike
-            probabilities they do not tie at 1.0).
-        probabilities: ``(n, G)`` ``sigmoid(logit / T)``.
-        thresholds: ``(G,)`` ``sigmoid(t / T)``, the thresholds on the same scale.
-        assigned: ``(n, G)`` ``logit >= t`` (the same as ``probabilities >= thresholds``).
-    """
-
-    logits: np.ndarray
-    probabilities: np.ndarray
-    thresholds: np.ndarray
-    assigned: np.ndarray
-
-    def ranked(self, row: int) -> list[int]:
-        """Genre columns of one painting, most probable first (ties: lower column)."""
-        return [int(g) for g in np.argsort(-self.logits[row], kind="stable")]
-
-
-def decide(logits: np.ndarray, threshold_logits: np.ndarray, temperature: float) -> Decisions:
-    """Apply the rule to a batch of logits.
-
-    Args:
-        logits: ``(n, G)`` the model's logits.
-        threshold_logits: ``(G,)`` the bound thresholds on the logit scale.
-        temperature: The calibration temperature (1: uncalibrated).
-
-    Returns:
-        The :class:`Decisions`.
-    """
-    logits = np.asarray(logits, dtype=np.float64)
-    cuts = np.asarray(threshold_logits, dtype=np.float64)
-    return Decisions(
-        logits=logits,
-        probabilities=expit(logits / temperature),
-        thresholds=expit(cuts / temperature),
-        assigned=logits >= cuts,
-    )
-
-
 def shown_genres(decisions: Decisions, row: int, limit: int) -> list[int]:
     """The genres a painting's overlay maps: the assigned ones, most probable first, and
     the top genre when it is not assigned (always kept, even if the limit cuts another).
@@ -119,9 +87,8 @@ def shown_genres(decisions: Decisions, row: int, limit: int) -> list[int]:
         Genre columns, most probable first.
     """
     order = decisions.ranked(row)
-    assigned = decisions.assigned[row]
     top = order[0]
-    chosen = [g for g in order if assigned[g]][:limit]
+    chosen = decisions.assigned_genres(row)[:limit]
     if top not in chosen:
         chosen = [*chosen[: max(limit - 1, 0)], top]
         chosen.sort(key=order.index)

@@ -16,7 +16,7 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from art_genre.artefacts import transform_hash
+from art_genre.evaluation.decision import ranked_cells, ranked_columns
 from art_genre.explain.cam import Explanation, explain_features
 from art_genre.explain.overlay import (
     compact,
@@ -36,6 +36,7 @@ from art_genre.features.reduction import reduce_features
 from art_genre.labels import hidden_or_leftover
 from art_genre.modelling.artefacts import classifier_hash
 from art_genre.modelling.bundle import ModelBundle
+from art_genre.modelling.chain import broken_link, chain_hashes, check_pca_fingerprint
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
 from art_genre.quality import NOT_UTF8, IssueLog, is_utf8_name
 
@@ -50,6 +51,12 @@ OPTIONAL_SETTING_FIELDS = {"precision": "float32", "jpeg_draft": False, "engine"
 PCA_FILE = "data/06_models/pca.npz"
 SCALER_FILE = "data/06_models/feature_scaler.npz"
 """Where the catalog keeps the artefacts (named in the errors: nodes see no paths)."""
+CHAIN_FILES = {
+    "pca": ("PCA", PCA_FILE),
+    "feature_scaler": ("scaler", SCALER_FILE),
+    "backbone.fingerprint": ("backbone", "data/06_models/backbone_settings.json"),
+}
+"""The label and file of each part a model records, for :func:`check_hash_chain`."""
 
 
 def model_file(model: str) -> str:
@@ -68,11 +75,13 @@ def check_hash_chain(
     feature_scaler: StandardScaler,
     pca: PCA,
     model_thresholds: dict[str, Any],
+    fingerprint: str,
 ) -> None:
     """Refuse artefacts that were not made together: PCA, scaler, model, thresholds.
 
     The model records the content hashes of the PCA and the scaler it was trained on;
-    the thresholds record the content hash of the model they were tuned for. A PCA or
+    the thresholds record the content hash of the model they were tuned for
+    (:mod:`art_genre.modelling.chain`, as the model bundle checks them). A PCA or
     scaler refitted since (another split, ``standardize``, another solver, even with
     the same backbone), a retrained model with old thresholds, or a model file changed
     by hand all break a link.
@@ -80,28 +89,25 @@ def check_hash_chain(
     Raises:
         IncompatibleArtefactsError: Naming both files and the command that fixes it.
     """
-    retrain = f"kedro run --namespaces {model} && kedro run --pipelines reporting"
-    for label, file, transform, recorded in (
-        ("PCA", PCA_FILE, pca, classifier.pca_hash),
-        ("scaler", SCALER_FILE, feature_scaler, classifier.scaler_hash),
-    ):
-        actual = transform_hash(transform)
-        if recorded != actual:
-            raise IncompatibleArtefactsError(
-                f"{model_file(model)} was trained on the {label} with hash "
-                f"{recorded[:12] or '(none)'}, but {file} has hash {actual[:12]} (refitted "
-                f"since); retrain with `{retrain}`, or rerun the whole flow with "
-                f"`kedro run`."
-            )
-    actual_model = classifier_hash(classifier)
-    bound = str(model_thresholds.get("model_hash", ""))
-    if bound != actual_model:
+    hashes = chain_hashes(feature_scaler, pca, classifier,
+                          str(model_thresholds.get("model_hash", "")), fingerprint)
+    link = broken_link(hashes)
+    if link is None:
+        return
+    recorded, actual = hashes[link.recorded], hashes[link.part]
+    if link.part == "model":
         raise IncompatibleArtefactsError(
             f"{thresholds_file(model)} was tuned for the model with hash "
-            f"{bound[:12] or '(none)'}, but {model_file(model)} has hash "
-            f"{actual_model[:12]} (retrained since); rerun "
-            f"`kedro run --pipelines reporting`."
+            f"{recorded[:12] or '(none)'}, but {model_file(model)} has hash "
+            f"{actual[:12]} (retrained since); rerun `kedro run --pipelines reporting`."
         )
+    label, file = CHAIN_FILES[link.part]
+    retrain = f"kedro run --namespaces {model} && kedro run --pipelines reporting"
+    raise IncompatibleArtefactsError(
+        f"{model_file(model)} was trained on the {label} with hash "
+        f"{recorded[:12] or '(none)'}, but {file} has hash {actual[:12]} (refitted "
+        f"since); retrain with `{retrain}`, or rerun the whole flow with `kedro run`."
+    )
 
 
 def select_model(
@@ -182,14 +188,9 @@ def _check_local(
             f"{classifier.name!r}; choose the model with `--params predict_model={model}`."
         )
     fingerprint = backbone_settings["fingerprint"]
-    if pca_summary.get("fingerprint") != fingerprint:
-        raise IncompatibleArtefactsError(
-            f"The saved PCA was fitted on features of backbone fingerprint "
-            f"{pca_summary.get('fingerprint')}, but the saved backbone settings have "
-            f"{fingerprint}; rerun `kedro run`."
-        )
+    check_pca_fingerprint(pca_summary, fingerprint, "rerun `kedro run`")
     classifier.check_compatible(genres, fingerprint)
-    check_hash_chain(model, classifier, feature_scaler, pca, bound)
+    check_hash_chain(model, classifier, feature_scaler, pca, bound, fingerprint)
 
 
 def _bundle_selection(bundle: ModelBundle) -> dict[str, Any]:
@@ -533,17 +534,14 @@ def predict_genres(
     genres = np.asarray(predict_decisions["genres"], dtype=object)
     decisions: Decisions = predict_decisions["decisions"]
     k = min(params.top_k, len(genres))
-    columns = ["file", "model"]
-    for n in range(1, k + 1):
-        columns += [f"genre_{n}", f"probability_{n}", f"threshold_{n}", f"assigned_{n}"]
-    columns += ["genres", "warning", "error"]
+    columns = ["file", "model", *ranked_columns(k), "warning", "error"]
     rows = [
-        [image_id, selection["model"], *_decided(decisions, i, genres, k),
+        [image_id, selection["model"], *ranked_cells(decisions, i, genres, k),
          _small_image_warning(new_features.get("sizes", {}).get(image_id)), ""]
         for i, image_id in enumerate(predict_decisions["image_ids"])
     ]
     for file, reason in zip(predict_issues["file"], predict_issues["reason"], strict=True):
-        rows.append([file, selection["model"], *([""] * (4 * k)), "", "", reason])
+        rows.append([file, selection["model"], *([""] * (len(columns) - 3)), reason])
     table = pd.DataFrame(rows, columns=columns)
     for warned in table.loc[table["warning"] != "", ["file", "warning"]].itertuples():
         logger.warning("%s: %s.", warned.file, warned.warning)
@@ -557,16 +555,6 @@ def predict_genres(
     sidecar = rule_record(selection, list(genres), decisions.thresholds,
                           training_run_facts(training_manifest))
     return table.reset_index(drop=True), sidecar
-
-
-def _decided(decisions: Decisions, i: int, genres: np.ndarray, k: int) -> list[Any]:
-    """One painting's top ``k`` (genre, probability, threshold, assigned), then its genres."""
-    order = decisions.ranked(i)
-    cells: list[Any] = []
-    for j in order[:k]:
-        cells += [genres[j], round(float(decisions.probabilities[i, j]), 6),
-                  round(float(decisions.thresholds[j]), 6), bool(decisions.assigned[i, j])]
-    return [*cells, "|".join(genres[j] for j in order if decisions.assigned[i, j])]
 
 
 def _nfc(name: str) -> str:
