@@ -55,15 +55,6 @@ from art_genre.modelling.artefacts import (
 
 from .atomic import AtomicSaveMixin, _AtomicFile
 
-__all__ = [
-    "ArrayBundleDataset",
-    "ArtefactDatasetError",
-    "BoundThresholdsDataset",
-    "GenreClassifierDataset",
-    "GenreVocabularyDataset",
-    "TransformDataset",
-]
-
 BUNDLE_FORMAT = "art_genre.modelling.bundle/1"
 
 
@@ -172,7 +163,23 @@ class _PortableDataset(AbstractVersionedDataset[Any, Any]):
 
     def _release(self) -> None:
         super()._release()
+        self._invalidate_cache()
+
+    def _invalidate_cache(self) -> None:
         self._fs.invalidate_cache(self._path(self._filepath))
+
+    def _archive_meta(self, path: str) -> Any:
+        """The ``__meta__`` member of the ``.npz`` at ``path`` (JSON), not its arrays."""
+        with self._fs.open(path, "rb") as file:
+            with np.load(file, allow_pickle=False) as archive:
+                return json.loads(str(archive[META_KEY][()]))
+
+    def fingerprint(self) -> str | None:
+        """The recorded content hash (``sha256`` of ``__meta__``), or ``None`` when there
+        is no file."""
+        if not self._exists():
+            return None
+        return self._archive_meta(self._path(self._get_load_path())).get("sha256")
 
 
 class ArrayBundleDataset(_PortableDataset):
@@ -224,9 +231,7 @@ class ArrayBundleDataset(_PortableDataset):
         """
         path = self._load_path()
         try:
-            with self._fs.open(path, "rb") as file:
-                with np.load(file, allow_pickle=False) as archive:
-                    meta = json.loads(str(archive[META_KEY][()]))
+            meta = self._archive_meta(path)
         except Exception as error:  # noqa: BLE001 - every way a file can be broken
             raise ArtefactDatasetError(
                 f"{path} is corrupt, truncated or not an art_genre artefact "
@@ -246,17 +251,6 @@ class ArrayBundleDataset(_PortableDataset):
         with self._open_write(self._path(self._get_save_path())) as file:
             write_npz(file, meta, arrays)
         self._invalidate_cache()
-
-    def _invalidate_cache(self) -> None:
-        self._fs.invalidate_cache(self._path(self._filepath))
-
-    def fingerprint(self) -> str | None:
-        """The recorded SHA-256 of the content, or ``None`` when there is no file."""
-        if not self._exists():
-            return None
-        with self._fs.open(self._path(self._get_load_path()), "rb") as file:
-            with np.load(file, allow_pickle=False) as archive:
-                return json.loads(str(archive["__meta__"][()]))["sha256"]
 
     def preview(self) -> JSONPreview:
         """The data's layout for kedro-viz: keys, list lengths, array shapes."""
@@ -337,7 +331,7 @@ class _ArraysAndJsonDataset(_PortableDataset):
             write_npz(file, {}, arrays)
         with self._open_write(self._json_path(path)) as file:
             file.write(json.dumps(meta, indent=1, ensure_ascii=False).encode())
-        self._fs.invalidate_cache(self._path(self._filepath))
+        self._invalidate_cache()
 
     def _exists(self) -> bool:
         if not super()._exists():

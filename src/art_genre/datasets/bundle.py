@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from kedro.io.core import AbstractDataset, DatasetError
 
-from art_genre.artefacts import META_KEY, ArtefactFormatError
+from art_genre.artefacts import ArtefactFormatError
 from art_genre.modelling.bundle import ModelBundle, read_bundle, write_bundle
 
 from .artefacts import ArtefactDatasetError, _PortableDataset
@@ -49,15 +47,7 @@ class ModelBundleDataset(_PortableDataset):
         """Write the bundle (atomically on a local disk)."""
         with self._open_write(self._path(self._get_save_path())) as file:
             write_bundle(file, data)
-        self._fs.invalidate_cache(self._path(self._filepath))
-
-    def fingerprint(self) -> str | None:
-        """The bundle's recorded content hash, or ``None`` when there is no file."""
-        if not self._exists():
-            return None
-        with self._fs.open(self._path(self._get_load_path()), "rb") as file:
-            with np.load(file, allow_pickle=False) as archive:
-                return json.loads(str(archive[META_KEY][()])).get("sha256")
+        self._invalidate_cache()
 
     def _describe(self) -> dict[str, Any]:
         return {**super()._describe(), "kind": "model bundle"}

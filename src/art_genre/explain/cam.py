@@ -31,31 +31,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from art_genre.features.backbones import (
-    POOLING_MODES,
-    BackboneSettings,
-    build_explaining_backbone,
-    preprocess,
-    run_backbone,
-)
+from art_genre.features.backbones import build_explaining_backbone, run_backbone
 from art_genre.features.images import to_model_input
+from art_genre.features.preprocessing import preprocess
 from art_genre.features.reduction import reduce_features
+from art_genre.features.settings import POOLING_MODES, BackboneSettings
 from art_genre.modelling.classifier import GenreClassifier, IncompatibleArtefactsError
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
     from sklearn.decomposition import PCA, IncrementalPCA
     from sklearn.preprocessing import StandardScaler
-
-__all__ = [
-    "Explainer",
-    "Explanation",
-    "class_activation_maps",
-    "explain_features",
-    "feature_map_gradient",
-    "pooled_feature_gradient",
-    "top_genres",
-]
 
 
 def pooled_feature_gradient(

@@ -14,19 +14,8 @@ preprocessed, so importing this package is cheap.
 """
 
 from art_genre.features.backbones import (
-    BACKBONES,
-    ENGINES,
-    POOLING_MODES,
-    PRECISIONS,
-    BackboneSettings,
-    BackboneSpec,
-    WeightsUnavailableError,
     build_backbone,
     build_explaining_backbone,
-    feature_width,
-    keras_models_dir,
-    preprocess,
-    preprocess_function,
     run_backbone,
 )
 from art_genre.features.extraction import (
@@ -40,6 +29,17 @@ from art_genre.features.images import (
     path_items,
     to_model_input,
 )
+from art_genre.features.preprocessing import preprocess, preprocess_function
+from art_genre.features.settings import (
+    BACKBONES,
+    ENGINES,
+    POOLING_MODES,
+    PRECISIONS,
+    BackboneSettings,
+    BackboneSpec,
+    feature_width,
+)
+from art_genre.features.weights import WeightsUnavailableError, keras_models_dir
 
 __all__ = [
     "BACKBONES",

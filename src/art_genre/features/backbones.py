@@ -4,8 +4,8 @@ twin when ``engine`` is ``openvino``, and one call that runs either on a batch.
 
 The settings and their fingerprint live in :mod:`art_genre.features.settings`, the
 weights in :mod:`art_genre.features.weights`, the preprocessing in
-:mod:`art_genre.features.preprocessing`; their public names are importable from here
-too. Keras (and with it TensorFlow) is imported lazily.
+:mod:`art_genre.features.preprocessing` (the package, :mod:`art_genre.features`, exports
+the public names of all four). Keras (and with it TensorFlow) is imported lazily.
 """
 
 from __future__ import annotations
@@ -20,24 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from art_genre.features.preprocessing import (
-    import_keras,
-    preprocess,
-    preprocess_function,
-)
-from art_genre.features.settings import (
-    BACKBONES,
-    ENGINES,
-    POOLING_MODES,
-    PRECISIONS,
-    BackboneSettings,
-    BackboneSpec,
-    feature_width,
-)
+from art_genre.features.preprocessing import import_keras
+from art_genre.features.settings import BackboneSettings
 from art_genre.features.weights import (
-    WeightsUnavailableError,
     calibrate_batch_norm,
-    keras_models_dir,
     randomise_weights,
     weights_error,
 )
@@ -47,21 +33,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import keras
 
 __all__ = [
-    "BACKBONES",
-    "ENGINES",
-    "POOLING_MODES",
-    "PRECISIONS",
-    "BackboneSettings",
-    "BackboneSpec",
-    "WeightsUnavailableError",
     "build_backbone",
     "build_explaining_backbone",
     "build_keras_backbone",
     "cpu_has_fast_bfloat16",
-    "feature_width",
-    "keras_models_dir",
-    "preprocess",
-    "preprocess_function",
     "run_backbone",
     "warn_if_no_fast_bfloat16",
 ]
@@ -86,7 +61,7 @@ def build_keras_backbone(settings: BackboneSettings, precision: str | None = Non
 
     Returns:
         A ``keras.Model`` (not trainable) mapping preprocessed ``(batch, size, size, 3)``
-        float32 batches to ``(batch, D)`` features, ``D`` = :func:`feature_width`.
+        float32 batches to ``(batch, D)`` features, ``D`` = :func:`~art_genre.features.settings.feature_width`.
 
     Raises:
         WeightsUnavailableError: If ``weights="imagenet"`` and Keras can neither

@@ -37,13 +37,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from art_genre.features.backbones import (
-    BackboneSettings,
-    build_backbone,
-    feature_width,
-    run_backbone,
-)
+from art_genre.features.backbones import build_backbone, run_backbone
 from art_genre.features.extraction import FeatureBatch, iter_feature_batches
+from art_genre.features.settings import BackboneSettings, feature_width
 
 if TYPE_CHECKING:  # pragma: no cover
     from distributed import Client, Future, LocalCluster

@@ -20,13 +20,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from art_genre.features.backbones import (
-    BackboneSettings,
-    feature_width,
-    preprocess,
-    run_backbone,
-)
+from art_genre.features.backbones import run_backbone
 from art_genre.features.images import describe_error, to_model_input
+from art_genre.features.preprocessing import preprocess
+from art_genre.features.settings import BackboneSettings, feature_width
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
