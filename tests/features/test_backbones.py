@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import gc
 import os
-import subprocess
-import sys
-import textwrap
 import urllib.error
 from dataclasses import replace
 
@@ -350,9 +347,8 @@ def test_failed_download_gives_one_clear_error(offline_keras, kwargs, file_name)
 @pytest.mark.slow
 @pytest.mark.real_data
 @needs(SHARED_KERAS / "models" / "mobilenet_2_5_224_tf_no_top.h5")
-def test_real_imagenet_weights_load_offline_through_keras_home():
-    # KERAS_HOME is read once, when Keras is imported: use a fresh interpreter.
-    code = textwrap.dedent(
+def test_real_imagenet_weights_load_offline_through_keras_home(shared_keras_python):
+    last = shared_keras_python(
         """
         import numpy as np
         from art_genre.features import BackboneSettings, build_backbone, keras_models_dir
@@ -363,17 +359,6 @@ def test_real_imagenet_weights_load_offline_through_keras_home():
         print(keras_models_dir(), m.output_shape, same)
         """
     )
-    env = {**os.environ, "KERAS_HOME": str(SHARED_KERAS), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    last = result.stdout.strip().splitlines()[-1]
     assert last == f"{SHARED_KERAS / 'models'} (None, 256) False"
 
 

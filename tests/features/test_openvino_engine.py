@@ -4,10 +4,6 @@ and ``engine: auto``."""
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
-import textwrap
 from dataclasses import replace
 
 import numpy as np
@@ -239,10 +235,10 @@ def test_the_dask_task_runs_the_openvino_backbone(engine_cache, sample_items):
 @pytest.mark.slow
 @pytest.mark.real_data
 @needs(SHARED_KERAS / "models" / "mobilenet_2_5_224_tf_no_top.h5")
-def test_imagenet_mobilenet_features_from_openvino_match_tensorflow(tmp_path):
-    # KERAS_HOME is read once, when Keras is imported: a fresh interpreter.
-    code = textwrap.dedent(
-        f"""
+def test_imagenet_mobilenet_features_from_openvino_match_tensorflow(
+    tmp_path, shared_keras_python
+):
+    code = f"""
         from dataclasses import replace
         import numpy as np
         from art_genre.features import (
@@ -258,23 +254,9 @@ def test_imagenet_mobilenet_features_from_openvino_match_tensorflow(tmp_path):
         cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
         print(len(a), float(cos.min()))
         """
-    )
-    env = {
-        **os.environ,
-        "KERAS_HOME": str(SHARED_KERAS),
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        openvino_engine.ENGINE_CACHE_ENV: str(tmp_path),
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    n, cosine = result.stdout.strip().splitlines()[-1].split()
+    n, cosine = shared_keras_python(
+        code, timeout=600, **{openvino_engine.ENGINE_CACHE_ENV: str(tmp_path)}
+    ).split()
     assert int(n) == 40
     assert float(cosine) >= 0.9999
 

@@ -206,17 +206,18 @@ Y_VAL = np.array([[1.0], [1.0], [0.0], [0.0]])
 LOG2 = 0.6931471805599453
 
 
-def _fit_fixed_stages(ensemble, stage_nets, X_val=None, Y_val=None):
+def _fit_fixed_stages(ensemble, stage_nets, X_val=None, Y_val=None, X=X_TRAIN, Y=Y_TRAIN):
+    """Fit ``ensemble`` with ``stage_nets`` as its stages, frozen (one full batch)."""
     nets = iter(stage_nets)
     return ensemble.fit(
-        X_TRAIN,
-        Y_TRAIN,
+        X,
+        Y,
         X_val,
         Y_val,
         make_model=lambda _stage: next(nets),
         make_optimizer=lambda _stage: Frozen(),
         epochs=1,
-        batch_size=4,
+        batch_size=len(X),
         rng=np.random.default_rng(0),
         log=quiet,
     )
@@ -395,18 +396,9 @@ def test_study_logit_of_the_mean_probability_does_not_saturate():
     1 - p = (e^-20 / (1 + e^-20) + e^-30 / (1 + e^-30)) / 2, so
     logit(p) = 20 + log 2 - log(1 + e^-10) + O(e^-20) = 20.6931017 (hand-computed)."""
     X = np.array([[1.0]])
-    nets = iter([affine_net([[20.0]], [0.0]), affine_net([[30.0]], [0.0])])
+    nets = [affine_net([[20.0]], [0.0]), affine_net([[30.0]], [0.0])]
     ensemble = BoostedEnsemble(n_stages=2, variant="study", residual_threshold=0.0)
-    ensemble.fit(
-        X,
-        np.array([[1.0]]),
-        make_model=lambda _stage: next(nets),
-        make_optimizer=lambda _stage: Frozen(),
-        epochs=1,
-        batch_size=1,
-        rng=np.random.default_rng(0),
-        log=quiet,
-    )
+    _fit_fixed_stages(ensemble, nets, X=X, Y=np.array([[1.0]]))
     logit = ensemble.decision_function(X)
     assert logit.dtype == np.float64
     assert logit[0, 0] == pytest.approx(20.6931017, abs=1e-7)
