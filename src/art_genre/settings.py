@@ -5,14 +5,10 @@ See https://docs.kedro.org/en/stable/configure/configuration_basics/
 
 from kedro.config import OmegaConfigLoader
 
+from art_genre import config_loader
+
 CONFIG_LOADER_CLASS = OmegaConfigLoader
-CONFIG_LOADER_ARGS = {
-    "base_env": "base",
-    "default_run_env": "local",
-    # An environment (conf/local, conf/test) overrides parameters key by key instead of
-    # replacing whole top-level groups: conf/test only lists what it changes.
-    "merge_strategy": {"parameters": "soft"},
-}
+CONFIG_LOADER_ARGS = config_loader.CONFIG_LOADER_ARGS  # base/local, soft-merged parameters
 
 # Hooks: the run lock and the checks before the first node (hooks/guards.py), the run
 # manifest (data/08_reporting/run_manifest.json) and the MLflow run history, and one line

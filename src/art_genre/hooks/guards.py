@@ -132,7 +132,7 @@ def check_runtime_keys(run_params: dict[str, Any], conf_source: str | None = Non
         return
     from kedro.config import OmegaConfigLoader
 
-    from art_genre.settings import CONFIG_LOADER_ARGS
+    from art_genre.config_loader import CONFIG_LOADER_ARGS
 
     conf = Path(conf_source or Path(run_params.get("project_path") or ".") / "conf")
     if not conf.is_dir():  # a packaged or remote configuration: nothing to compare with
