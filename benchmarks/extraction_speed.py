@@ -18,10 +18,7 @@ machine shared with other work biases none of them):
     difference, relative to the features' mean magnitude, cosine similarity); also on
     the real images as they are (``--images``), where only those at least 448 px on both
     sides are drafted;
-(c) ``accuracy``: test macro-F1 of adam and snn over the seeds, float32 against bfloat16,
-    read from the ``metrics.json`` of ``kedro run``s (``--metrics SUBSET:PRECISION=FILE``),
-    with the seed-to-seed sd and whether the difference is within it;
-(d) ``decoding``: JPEG to 224x224 RGB with Pillow, Pillow's draft, and simplejpeg
+(c) ``decoding``: JPEG to 224x224 RGB with Pillow, Pillow's draft, and simplejpeg
     (libjpeg-turbo; full size and scaled), inline and on a pool of 2 threads.
 
 The machine line printed first names the CPU and its vector flags (AVX2, AVX512-BF16,
@@ -36,7 +33,6 @@ Run from the project root, e.g.::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -58,8 +54,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from machine import machine_line  # noqa: E402
 
-from art_genre.modelling import ADAM, SNN  # noqa: E402
-
 SUFFIXES = {".jpg", ".jpeg"}
 ENGINES = {  # label: (engine, precision)
     "tf-f32": ("tensorflow", "float32"),
@@ -77,7 +71,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--part",
         action="append",
-        choices=["throughput", "draft", "decoding", "accuracy"],
+        choices=["throughput", "draft", "decoding"],
         help="what to measure (repeatable; default: throughput and draft)",
     )
     parser.add_argument("--n", type=int, default=96, help="images per end-to-end pass")
@@ -94,13 +88,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--draft", action="store_true", help="jpeg_draft in (a)")
     parser.add_argument("--n-big", type=int, default=24, help="upscaled JPEGs for (b)")
     parser.add_argument("--big-side", type=int, default=2400, help="their longer side")
-    parser.add_argument(
-        "--metrics",
-        action="append",
-        default=[],
-        metavar="SUBSET:PRECISION=FILE",
-        help="a kedro run's data/08_reporting/metrics.json, for (c)",
-    )
     return parser.parse_args(argv)
 
 
@@ -416,39 +403,6 @@ def draft(args: argparse.Namespace) -> None:
     )
 
 
-# ------------------------------------------------------------------ (c) accuracy
-
-
-def accuracy(args: argparse.Namespace) -> None:
-    runs: dict[str, dict[str, Any]] = {}
-    for spec in args.metrics:
-        key, _, path = spec.partition("=")
-        runs[key] = json.loads(Path(path).read_text())
-    subsets = sorted({k.split(":")[0] for k in runs})
-    print("\n(c) accuracy: test macro-F1 over seeds (mean ± seed-to-seed sd), "
-          "float32 vs bfloat16, MobileNet 0.25 ImageNet")
-    for subset in subsets:
-        for model in (ADAM, SNN):
-            for cut in ("tuned", "threshold_0.5"):
-                cells = {}
-                for precision in ("float32", "bfloat16"):
-                    metrics = runs.get(f"{subset}:{precision}")
-                    if metrics is None:
-                        continue
-                    cells[precision] = metrics[model]["test"][cut]["macro_f1"]
-                if len(cells) < 2:
-                    continue
-                a, b = cells["float32"], cells["bfloat16"]
-                delta = b["mean"] - a["mean"]
-                sd = max(a["sd"], b["sd"])
-                verdict = "within" if abs(delta) <= sd else "OUTSIDE"
-                print(
-                    f"  {subset:15s} {model:4s} {cut:13s} float32 {a['mean']:.3f} ± "
-                    f"{a['sd']:.3f}  bfloat16 {b['mean']:.3f} ± {b['sd']:.3f}  "
-                    f"diff {delta:+.3f} ({verdict} the seed sd, n={len(a['values'])})"
-                )
-
-
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     parts = args.part or ["throughput", "draft"]
@@ -460,7 +414,6 @@ def main(argv: list[str] | None = None) -> None:
         "throughput": throughput,
         "draft": draft,
         "decoding": decoding,
-        "accuracy": accuracy,
     }
     for part in parts:
         steps[part](args)
