@@ -130,6 +130,45 @@ def test_bundles_round_trip_nested_data_without_pickle(tmp_path, no_pickle):
     assert "features" in json.loads(dataset.preview())
 
 
+def test_array_bundles_written_before_their_own_format_still_load(tmp_path):
+    from art_genre.artefacts import content_hash, write_npz
+
+    tree, arrays = to_parts({"features": np.ones((2, 3), dtype=np.float32), "n": 2})
+    meta = {"format": "art_genre.modelling.bundle/1", "sha256": content_hash(tree, arrays),
+            "data": tree}
+    path = tmp_path / "old.npz"
+    with path.open("wb") as file:
+        write_npz(file, meta, arrays)
+    back = ArrayBundleDataset(filepath=str(path)).load()
+    assert back["n"] == 2 and back["features"].shape == (2, 3)
+    # the same format string as a model bundle, yet never taken for one
+    from art_genre.modelling.bundle import read_bundle
+
+    with path.open("rb") as file, pytest.raises(
+        ArtefactFormatError, match="old.npz is not an art_genre model bundle"
+    ):
+        read_bundle(file, "old.npz")
+
+
+def test_an_array_bundle_is_not_taken_for_a_model_bundle_nor_the_reverse(tmp_path):
+    from art_genre.modelling.bundle import read_bundle
+
+    array_file = tmp_path / "model_input.npz"
+    ArrayBundleDataset(filepath=str(array_file)).save({"X": np.ones((2, 2))})
+    with array_file.open("rb") as file, pytest.raises(
+        ArtefactFormatError, match="model_input.npz is not an art_genre model bundle"
+    ):
+        read_bundle(file, "model_input.npz")
+    # a model bundle's metadata (format of its own, no "data" tree) read as an array bundle
+    from art_genre.artefacts import write_npz
+
+    model_file = tmp_path / "model_bundle.npz"
+    with model_file.open("wb") as file:
+        write_npz(file, {"format": "art_genre.modelling.bundle/1", "parts": {}}, {})
+    with pytest.raises(ArtefactFormatError, match="is not an art_genre array bundle"):
+        ArrayBundleDataset(filepath=str(model_file)).load()
+
+
 def test_what_cannot_be_saved_without_pickle_is_refused():
     with pytest.raises(TypeError, match="/x: an object array"):
         to_parts({"x": np.array([1, "a"], dtype=object)})

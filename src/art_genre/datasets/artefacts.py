@@ -55,7 +55,18 @@ from art_genre.modelling.artefacts import (
 
 from .atomic import AtomicSaveMixin, _AtomicFile
 
-BUNDLE_FORMAT = "art_genre.modelling.bundle/1"
+BUNDLE_FORMAT = "art_genre.datasets.array_bundle/1"
+"""The format an array bundle records (``__meta__["format"]``)."""
+_LEGACY_BUNDLE_FORMAT = "art_genre.modelling.bundle/1"
+"""What array bundles recorded before they had a format of their own: the model
+bundle's. Such files are still read when they hold an array bundle's tree."""
+
+
+def _is_array_bundle(meta: Any) -> bool:
+    """Whether ``meta`` is an array bundle's ``__meta__`` (either format string)."""
+    if not isinstance(meta, dict) or "data" not in meta:
+        return False
+    return meta.get("format") in (BUNDLE_FORMAT, _LEGACY_BUNDLE_FORMAT)
 
 
 class ArtefactDatasetError(DatasetError, ArtefactFormatError):
@@ -206,7 +217,7 @@ class ArrayBundleDataset(_PortableDataset):
         path = self._load_path()
         with self._fs.open(path, "rb") as file:
             meta, arrays = _read_npz(file, path, self._rerun)
-        if not isinstance(meta, dict) or meta.get("format") != BUNDLE_FORMAT:
+        if not _is_array_bundle(meta):
             raise ArtefactDatasetError(
                 f"{path} is not an art_genre array bundle; write it again with "
                 f"`{self._rerun}`."
@@ -237,7 +248,7 @@ class ArrayBundleDataset(_PortableDataset):
                 f"{path} is corrupt, truncated or not an art_genre artefact "
                 f"({type(error).__name__}); write it again with `{self._rerun}`."
             ) from None
-        if not isinstance(meta, dict) or meta.get("format") != BUNDLE_FORMAT:
+        if not _is_array_bundle(meta):
             raise ArtefactDatasetError(
                 f"{path} is not an art_genre array bundle; write it again with "
                 f"`{self._rerun}`."

@@ -256,7 +256,8 @@ def read_bundle(file: Any, name: str, rerun: str = REBUILD) -> ModelBundle:
     """
     meta, arrays = read_npz(file, name, rerun)
     recorded = meta.pop("sha256", None) if isinstance(meta, dict) else None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    # "parts": array bundles once recorded this format too (art_genre.datasets)
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or "parts" not in meta:
         raise ArtefactFormatError(f"{name} is not an art_genre model bundle; write it "
                                   f"again with `{rerun}`.")
     if content_hash(meta, arrays) != recorded:
