@@ -60,3 +60,20 @@ def test_the_upper_bound_assigns_every_confident_genre():
     checked = checked_thresholds(Y, scores, GENRES, min_positives=1, bounds=(0.05, 0.9))
     assert all(cut <= logit(0.9) + 1e-12 for cut in checked.values())
     assert (scores >= np.array(list(checked.values()))).all()
+
+
+@pytest.mark.parametrize("temperature", [0.25, 1.0, 3.0])
+def test_the_bounds_hold_for_the_probabilities_shown_whatever_the_temperature(temperature):
+    rng = np.random.default_rng(1)
+    Y = (rng.random((300, 2)) < 0.4).astype(int)
+    scores = rng.normal(size=(300, 2)) * 4 + 3.0 * Y + 2.0  # confident negatives too
+    checked = checked_thresholds(Y, scores, GENRES, min_positives=1, bounds=(0.05, 0.9),
+                                 temperature=temperature)
+    cuts = np.array([checked[g] for g in GENRES])
+    shown = expit(cuts / temperature)
+    assert ((shown >= 0.05 - 1e-12) & (shown <= 0.9 + 1e-12)).all()
+    shown_p = expit(scores / temperature)
+    assert (scores[shown_p >= 0.9] >= np.broadcast_to(cuts, scores.shape)[shown_p >= 0.9]).all()
+    if temperature < 1:  # the same bounds as raw probabilities would be broken here
+        raw = checked_thresholds(Y, scores, GENRES, min_positives=1, bounds=(0.05, 0.9))
+        assert max(expit(np.array(list(raw.values())) / temperature)) > 0.9

@@ -297,3 +297,18 @@ def test_f1_ties_are_decided_from_integer_counts():
     y = np.array([1, 0, 0, 1, 0])
     scores = np.array([0.9, 0.5, 0.5, 0.5, 0.1])
     assert tune_threshold(y, scores) == pytest.approx((0.9 + 0.5) / 2)
+
+
+def test_perfectly_separated_validation_logits_leave_the_probabilities_uncalibrated(caplog):
+    """Every logit already on its label's side: the cross-entropy only falls as T -> 0,
+    so a fit would end on the bound and print every probability as 0 or 1."""
+    from art_genre.evaluation.calibration import fit_temperature
+
+    Y = np.array([[1, 0], [0, 1], [1, 0], [0, 1]])
+    logits = np.where(Y == 1, 0.4, -0.6)
+    with caplog.at_level("WARNING", logger="art_genre.evaluation.calibration"):
+        assert fit_temperature(Y, logits) == 1.0
+    assert "left uncalibrated (T = 1)" in caplog.text
+    logits[0, 1] = 0.2  # one pair on the wrong side: a real fit, not the bound
+    temperature = fit_temperature(Y, logits)
+    assert np.exp(-4.0) * 1.01 < temperature != 1.0

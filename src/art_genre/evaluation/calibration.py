@@ -13,10 +13,14 @@ the probabilities sound.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import expit, log_expit
 from sklearn.metrics import brier_score_loss
+
+logger = logging.getLogger(__name__)
 
 LOG_T_BOUNDS = (-4.0, 4.0)
 """The fitted temperature lies in ``[e^-4, e^4]``."""
@@ -61,7 +65,10 @@ def fit_temperature(Y: np.ndarray, logits: np.ndarray) -> float:
         logits: The model's validation logits, same shape (one seed, or seeds stacked).
 
     Returns:
-        ``T`` (1.0 when there is no validation image to fit on).
+        ``T``; 1.0 when there is no validation image to fit on, or when every validation
+        logit already has its label's sign (perfectly separated: the cross-entropy
+        then falls as ``T`` goes to 0, so the fit would only find the lower bound of
+        :data:`LOG_T_BOUNDS` and make every probability 0 or 1; logged).
     """
     Y = np.asarray(Y, dtype=np.float64)
     logits = np.asarray(logits, dtype=np.float64)
@@ -69,6 +76,14 @@ def fit_temperature(Y: np.ndarray, logits: np.ndarray) -> float:
         return 1.0
     finite = np.isfinite(logits)
     Y, logits = Y[finite], logits[finite]
+    if np.all(np.where(Y > 0.5, logits > 0, logits < 0)):
+        logger.warning(
+            "Calibration: all %d validation (image, genre) logits already have their "
+            "label's sign, so no finite temperature fits them; the probabilities are "
+            "left uncalibrated (T = 1). More validation images would allow a fit.",
+            Y.size,
+        )
+        return 1.0
     result = minimize_scalar(
         lambda log_t: _cross_entropy(Y, logits / np.exp(log_t)),
         bounds=LOG_T_BOUNDS,

@@ -85,14 +85,16 @@ def checked_thresholds(
     min_positives: int = 5,
     prior_strength: float = 10.0,
     bounds: tuple[float, float] = (0.05, 0.9),
+    temperature: float = 1.0,
 ) -> dict[str, float]:
     """Per-genre thresholds held in check (see the module doc).
 
     Each genre's F1-best cut ``t_g`` (from its ``n_g`` validation positives) is shrunk
     toward the global cut ``t``: ``(n_g * t_g + k * t) / (n_g + k)`` with
     ``k = prior_strength``; a genre with fewer than ``min_positives`` positives takes
-    ``t`` itself; every cut is then clipped to ``bounds``, given as probabilities (so
-    that, with the default, a genre with probability 0.9 or more is always assigned).
+    ``t`` itself; every cut is then clipped to ``bounds``, given as the probabilities
+    shown, ``sigmoid(logit / temperature)`` (so that, with the default, a genre shown
+    with probability 0.9 or more is always assigned, whatever the calibration).
 
     Args:
         Y_val: 0/1 validation targets, ``(n, G)``.
@@ -101,6 +103,8 @@ def checked_thresholds(
         min_positives: Fewest validation positives for a genre's own cut to count.
         prior_strength: Weight of the global cut, in validation positives.
         bounds: Lowest and highest cut, as probabilities.
+        temperature: The calibration temperature the probabilities are shown with (the
+            bounds are ``temperature * logit(bounds)`` on the logit scale).
 
     Returns:
         ``{genre: threshold}`` on the logit scale, in column order.
@@ -109,7 +113,7 @@ def checked_thresholds(
     scores = np.asarray(scores_val, dtype=np.float64)
     own = tune_thresholds(Y, scores, genres)
     shared = global_threshold(Y, scores)
-    low, high = logit(bounds[0]), logit(bounds[1])
+    low, high = temperature * logit(bounds[0]), temperature * logit(bounds[1])
     checked = {}
     for j, genre in enumerate(genres):
         n = int(Y[:, j].sum())
@@ -129,6 +133,7 @@ def choose_thresholds(
     min_positives: int = 5,
     prior_strength: float = 10.0,
     bounds: tuple[float, float] = (0.05, 0.9),
+    temperature: float = 1.0,
 ) -> dict[str, float]:
     """Per-genre thresholds by ``rule``, on the scale of ``scores_val``.
 
@@ -141,6 +146,7 @@ def choose_thresholds(
         min_positives: See :func:`checked_thresholds`.
         prior_strength: See :func:`checked_thresholds`.
         bounds: See :func:`checked_thresholds`.
+        temperature: See :func:`checked_thresholds` (the other rules have no bounds).
 
     Returns:
         ``{genre: threshold}`` in column order.
@@ -155,7 +161,7 @@ def choose_thresholds(
     if rule == "checked":
         return checked_thresholds(
             Y_val, scores_val, genres, min_positives=min_positives,
-            prior_strength=prior_strength, bounds=bounds,
+            prior_strength=prior_strength, bounds=bounds, temperature=temperature,
         )
     raise ValueError(f"Unknown threshold rule {rule!r}; use one of {THRESHOLD_RULES}")
 

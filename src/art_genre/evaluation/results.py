@@ -124,7 +124,9 @@ def evaluate_runs(
             (:func:`~.calibration.fit_temperature`); ``None``: no calibration step.
         n_bins: Bins of the expected calibration error.
         tune: ``(Y_val, logits_val, genres) -> {genre: logit}``: the decision rule
-            (default each genre's F1-best cut; see :mod:`~.decision`).
+            (default each genre's F1-best cut; see :mod:`~.decision`). With
+            ``temperatures`` it is also given the seed's ``temperature=`` (keyword), so
+            that a rule with bounds can state them as the probabilities shown.
 
     Returns:
         Its rows of the results table, the tuned logit thresholds per seed
@@ -134,13 +136,14 @@ def evaluate_runs(
     """
     rows, thresholds, tables = [], [], []
     for s, seed in enumerate(runs.seeds):
-        tuned = tune(runs.val.Y, runs.val.logits[s], runs.genres)
+        temperature = None if temperatures is None else temperatures[s]
+        calibration = {} if temperature is None else {"temperature": temperature}
+        tuned = tune(runs.val.Y, runs.val.logits[s], runs.genres, **calibration)
         thresholds.append(tuned)
         cuts = {
             "0.5": np.full(len(runs.genres), DEFAULT_LOGIT),
             "tuned": np.array([tuned[g] for g in runs.genres]),
         }
-        temperature = None if temperatures is None else temperatures[s]
         for split, setting, metric, value in seed_scores(
             runs, s, cuts, trained, temperature, n_bins
         ):
@@ -237,19 +240,25 @@ def _setting_key(setting: str) -> str:
 
 
 def primary_thresholds(
-    runs: ModelRuns, thresholds: Sequence[Mapping[str, float]]
+    runs: ModelRuns, thresholds: Sequence[Mapping[str, float]], temperature: float = 1.0
 ) -> dict[str, Any]:
     """The thresholds ``predict`` uses: those of the primary (first) seed's model.
 
+    Args:
+        runs: The model's runs.
+        thresholds: Per seed, ``{genre: logit cut}``.
+        temperature: The primary seed's calibration temperature (1: none).
+
     Returns:
-        ``{"seed": s, "genres": {genre: {"logit": z, "probability": expit(z)}}}``; the
-        logit is the cut (``logit >= z``), the probability is for reading.
+        ``{"seed": s, "genres": {genre: {"logit": z, "probability": expit(z / T)}}}``;
+        the logit is the cut (``logit >= z``), the probability is for reading: the
+        threshold as ``predict`` shows it, on the calibrated probabilities.
     """
     first = thresholds[0]
     return {
         "seed": runs.seeds[0],
         "genres": {
-            g: {"logit": float(first[g]), "probability": float(expit(first[g]))}
+            g: {"logit": float(first[g]), "probability": float(expit(first[g] / temperature))}
             for g in runs.genres
         },
     }

@@ -53,8 +53,9 @@ class ThresholdParams(BaseModel):
         min_positives: ``checked``: fewest validation positives for a genre's own cut
             to count (fewer: the global cut).
         prior_strength: ``checked``: weight of the global cut, in validation positives.
-        bounds: ``checked``: lowest and highest threshold, as probabilities (with 0.9 on
-            top, a genre the model gives 0.9 or more is always assigned).
+        bounds: ``checked``: lowest and highest threshold, as calibrated probabilities,
+            the ones predict shows (with 0.9 on top, a genre shown at 0.9 or more is
+            always assigned).
     """
 
     model_config = ConfigDict(extra="forbid")

@@ -507,9 +507,9 @@ def per_genre_section(per_genre: pd.DataFrame, thresholds: Mapping[str, Any]) ->
         Table(
             ["genre", *models],
             threshold_rows,
-            "Each model's tuned threshold per genre, as a probability: those of its first "
-            "seed, which `predict` uses (`thresholds.json` keeps them as logits, the "
-            "exact cut; a genre without a validation image keeps 0.5).",
+            "Each model's tuned threshold per genre, as a calibrated probability (as "
+            "`predict` shows it): those of its first seed, which `predict` uses "
+            "(`thresholds.json` keeps them as logits, the exact cut).",
         ),
     ]
 
