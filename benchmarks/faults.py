@@ -285,18 +285,21 @@ FAULTS: dict[str, Callable[[Path], str]] = {
 }
 
 
+def run_fault(project: Path, name: str) -> tuple[str, str, str]:
+    """Fault ``name`` of :data:`FAULTS` on the trained ``project``:
+    ``(fault, outcome, data lost)``."""
+    before = snapshot(project)
+    try:
+        outcome = FAULTS[name](project)
+    except FaultFailed as error:
+        outcome = f"FAILED: {error}"
+    print(f"{name}: {outcome}", file=sys.stderr, flush=True)
+    return name, outcome, data_lost(before, snapshot(project))
+
+
 def run_faults(project: Path) -> list[tuple[str, str, str]]:
     """Each fault in turn on the trained ``project``: ``(fault, outcome, data lost)``."""
-    rows = []
-    for name, fault in FAULTS.items():
-        before = snapshot(project)
-        try:
-            outcome = fault(project)
-        except FaultFailed as error:
-            outcome = f"FAILED: {error}"
-        rows.append((name, outcome, data_lost(before, snapshot(project))))
-        print(f"{name}: {outcome}", file=sys.stderr, flush=True)
-    return rows
+    return [run_fault(project, name) for name in FAULTS]
 
 
 def table(rows: list[tuple[str, str, str]]) -> str:

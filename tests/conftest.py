@@ -144,6 +144,22 @@ def run_pipeline(kedro_project: Path) -> Callable[..., dict[str, Any]]:
     return _run
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under ``-n`` (pytest-xdist): a module-fixture module's tests stay on one worker."""
+    from tests.xdist_scheduling import ModuleFixtureScheduling  # noqa: PLC0415 - needs xdist
+
+    return ModuleFixtureScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker, the slow tests first (a plain ``pytest -n 0`` keeps the order)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        from tests.xdist_scheduling import slow_first  # noqa: PLC0415 - needs xdist
+
+        slow_first(items)
+
+
 def needs(path: Path) -> pytest.MarkDecorator:
     """Skip a test where the real data beside the project is absent."""
     return pytest.mark.skipif(not path.exists(), reason=f"{path} is not present")
