@@ -240,14 +240,17 @@ def _setting_key(setting: str) -> str:
 
 
 def primary_thresholds(
-    runs: ModelRuns, thresholds: Sequence[Mapping[str, float]], temperature: float = 1.0
+    runs: ModelRuns,
+    thresholds: Sequence[Mapping[str, float]],
+    temperatures: Sequence[float] | None = None,
 ) -> dict[str, Any]:
     """The thresholds ``predict`` uses: those of the primary (first) seed's model.
 
     Args:
         runs: The model's runs.
         thresholds: Per seed, ``{genre: logit cut}``.
-        temperature: The primary seed's calibration temperature (1: none).
+        temperatures: Per seed, the calibration temperature (``None``: no calibration);
+            the first seed's ``T`` is the one used.
 
     Returns:
         ``{"seed": s, "genres": {genre: {"logit": z, "probability": expit(z / T)}}}``;
@@ -255,6 +258,7 @@ def primary_thresholds(
         threshold as ``predict`` shows it, on the calibrated probabilities.
     """
     first = thresholds[0]
+    temperature = temperatures[0] if temperatures else 1.0
     return {
         "seed": runs.seeds[0],
         "genres": {

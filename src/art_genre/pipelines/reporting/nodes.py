@@ -162,9 +162,7 @@ def evaluate_models(
         )
         tables.append(table)
         per_genre.append(genre_table)
-        thresholds[model] = primary_thresholds(
-            run, seed_thresholds, temperatures[0] if temperatures else 1.0
-        )
+        thresholds[model] = primary_thresholds(run, seed_thresholds, temperatures)
         cuts[model] = [np.array([t[g] for g in run.genres]) for t in seed_thresholds]
         _log_headline(model, table)
     results = pd.concat(tables, ignore_index=True)
