@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 import numpy as np
-from scipy.special import expit, logit
+from scipy.special import logit
 
+from art_genre.evaluation.calibration import calibrated_proba
 from art_genre.evaluation.metrics import tune_thresholds
 
 ThresholdRule = Literal["checked", "per_genre", "global"]
@@ -166,11 +167,6 @@ def choose_thresholds(
     raise ValueError(f"Unknown threshold rule {rule!r}; use one of {THRESHOLD_RULES}")
 
 
-def calibrated(logits: np.ndarray, temperature: float) -> np.ndarray:
-    """Probabilities ``sigmoid(logit / T)`` of logits (``T = 1``: uncalibrated)."""
-    return expit(logits / temperature)
-
-
 @dataclass(frozen=True)
 class Decisions:
     """Every genre's calibrated probability, shown threshold and decision, per painting.
@@ -212,8 +208,8 @@ def decide(logits: np.ndarray, threshold_logits: np.ndarray, temperature: float)
     cuts = np.asarray(threshold_logits, dtype=np.float64)
     return Decisions(
         logits=logits,
-        probabilities=calibrated(logits, temperature),
-        thresholds=calibrated(cuts, temperature),
+        probabilities=calibrated_proba(logits, temperature),
+        thresholds=calibrated_proba(cuts, temperature),
         assigned=logits >= cuts,
     )
 

@@ -262,7 +262,8 @@ def primary_thresholds(
     return {
         "seed": runs.seeds[0],
         "genres": {
-            g: {"logit": float(first[g]), "probability": float(expit(first[g] / temperature))}
+            g: {"logit": float(first[g]),
+                "probability": float(calibrated_proba(first[g], temperature))}
             for g in runs.genres
         },
     }

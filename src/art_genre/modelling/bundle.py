@@ -30,7 +30,7 @@ from art_genre.artefacts import (
     transform_to_parts,
     write_npz,
 )
-from art_genre.evaluation.decision import calibrated
+from art_genre.evaluation.calibration import calibrated_proba
 from art_genre.features import BackboneSettings
 from art_genre.features.reduction import reduce_features
 from art_genre.modelling.artefacts import classifier_from_parts, classifier_to_parts
@@ -97,7 +97,7 @@ class ModelBundle:
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
         """Probabilities of ``logits``, with the calibration's temperature if any."""
-        return calibrated(logits, self.temperature)
+        return calibrated_proba(logits, self.temperature)
 
 
 def assemble_bundle(
